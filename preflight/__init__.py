@@ -1,0 +1,3 @@
+"""cloud-preflight: will this Streamlit app deploy and run on Streamlit Community Cloud?"""
+
+__version__ = "0.1.0"

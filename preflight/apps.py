@@ -1,0 +1,208 @@
+"""Apps: one per entrypoint. Cloud runs ``streamlit run <entrypoint>`` from the repository root.
+
+Entrypoints are named by the user (``--entrypoint``, config ``entrypoints``) or detected: Python files that
+import streamlit, are not imported by other app files, are not pages of another app and are not tests.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from preflight import depfiles
+from preflight.imports import LocalModule, imports_of, reachable_modules
+
+if TYPE_CHECKING:
+    from packaging.version import Version
+
+    from preflight.project import Project
+
+CONVENTIONAL_NAMES = ("streamlit_app.py", "app.py", "Home.py", "main.py", "Main.py", "home.py", "Hello.py",
+                      "dashboard.py", "streamlit_main.py")
+_TEST_RE = re.compile(r"(^|/)(tests?|testing|docs?|examples?/tests?)/|(^|/)(test_[^/]*|[^/]*_test|conftest|setup|noxfile)\.py$")
+_STREAMLIT_IMPORT_RE = re.compile(rb"^\s*(import\s+streamlit\b|from\s+streamlit\b)", re.MULTILINE)
+PAGE_CALLS = ("Page", "switch_page", "page_link")
+
+
+@dataclass(frozen=True)
+class EffectiveStreamlit:
+    """The Streamlit version Cloud will install for an app, and why."""
+
+    version: Version | None
+    how: str  # "pinned", "locked", "newest allowed by <spec>", "newest (not pinned)", "newest (not declared)"
+    requirement: depfiles.Requirement | None
+
+    @property
+    def describe(self) -> str:
+        return f"streamlit {self.version} ({self.how})" if self.version else f"streamlit ({self.how})"
+
+
+class App:
+    def __init__(self, project: Project, entrypoint: str, *, given: bool):
+        self.project = project
+        self.entrypoint = entrypoint
+        self.given = given
+        self.dir = posixpath.dirname(entrypoint)
+
+    def __repr__(self) -> str:
+        return f"App({self.entrypoint!r})"
+
+    @property
+    def exists(self) -> bool:
+        return self.project.exists(self.entrypoint)
+
+    @cached_property
+    def dependency_candidates(self) -> list[str]:
+        return depfiles.candidates(self.project, self.dir)
+
+    @cached_property
+    def winner(self) -> depfiles.DependencyFile | None:
+        cands = self.dependency_candidates
+        return depfiles.parse_dependency_file(self.project, cands[0]) if cands else None
+
+    @cached_property
+    def pages(self) -> list[str]:
+        """Files Streamlit's pages/ folder convention picks up (next to the entrypoint)."""
+        folder = posixpath.join(self.dir, "pages") if self.dir else "pages"
+        return [p for p in self.project.files_in(folder)
+                if p.endswith(".py") and not posixpath.basename(p).startswith(("_", "."))]
+
+    @cached_property
+    def page_targets(self) -> list[tuple[str, str, int, str]]:
+        """(file, target as written, line, resolved path) for string paths given to st.Page/switch_page/page_link
+        in the entrypoint and its pages."""
+        out = []
+        for path in [self.entrypoint, *self.pages]:
+            tree = self.project.python(path)
+            if tree is None:
+                continue
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call) or not node.args:
+                    continue
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+                first = node.args[0]
+                if name in PAGE_CALLS and isinstance(first, ast.Constant) and isinstance(first.value, str) \
+                        and first.value.endswith(".py"):
+                    resolved = posixpath.normpath(posixpath.join(self.dir, first.value)) if self.dir else \
+                        posixpath.normpath(first.value)
+                    out.append((path, first.value, node.lineno, resolved))
+        return out
+
+    @cached_property
+    def modules(self) -> list[LocalModule]:
+        """The entrypoint, its pages, its st.Page targets and every local module they import."""
+        seeds = [self.entrypoint, *self.pages, *(t[3] for t in self.page_targets)]
+        return reachable_modules(self.project, seeds, self.dir)
+
+    @cached_property
+    def streamlit(self) -> EffectiveStreamlit:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        from packaging.version import InvalidVersion, Version
+
+        from preflight import data
+
+        releases = data.streamlit_versions()
+        newest = releases[-1] if releases else None
+        winner = self.winner
+        req = winner.find("streamlit") if winner else None
+        if req is None:
+            return EffectiveStreamlit(newest, "newest, not declared", None)
+        spec_text = req.specifier
+        if not spec_text:
+            return EffectiveStreamlit(newest, "newest, not pinned", req)
+        try:
+            spec = SpecifierSet(spec_text)
+        except InvalidSpecifier:
+            # Poetry-style ^1.30 / ~1.30
+            spec = _poetry_spec(spec_text)
+            if spec is None:
+                return EffectiveStreamlit(newest, f"newest, cannot read {spec_text!r}", req)
+        exact = [s for s in spec if s.operator in ("==", "===") and "*" not in s.version]
+        if exact:
+            try:
+                how = "locked" if winner and winner.filename == "uv.lock" else "pinned"
+                return EffectiveStreamlit(Version(exact[0].version), how, req)
+            except InvalidVersion:
+                pass
+        allowed = [v for v in releases if spec.contains(v, prereleases=False)]
+        if allowed:
+            return EffectiveStreamlit(allowed[-1], f"newest allowed by {spec_text}", req)
+        return EffectiveStreamlit(None, f"no known release matches {spec_text}", req)
+
+
+def _poetry_spec(text: str):
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    match = re.fullmatch(r"\s*([\^~])\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*", text)
+    if not match:
+        return None
+    op, major, minor, patch = match.groups()
+    lower = ".".join(x for x in (major, minor, patch) if x is not None)
+    if op == "^":
+        upper = f"{int(major) + 1}" if int(major) > 0 or minor is None else f"0.{int(minor) + 1}"
+    else:
+        upper = f"{major}.{int(minor) + 1}" if minor is not None else f"{int(major) + 1}"
+    try:
+        return SpecifierSet(f">={lower},<{upper}")
+    except InvalidSpecifier:
+        return None
+
+
+def imports_streamlit(project: Project, path: str) -> bool:
+    data = project.read_bytes(path)
+    if not data or b"streamlit" not in data:
+        return False
+    if _STREAMLIT_IMPORT_RE.search(data):
+        return True
+    return any(ref.top == "streamlit" for ref in imports_of(project, path))
+
+
+def detect_entrypoints(project: Project) -> list[str]:
+    """Likely entrypoints, conventional names first, then by path."""
+    py_files = [p for p in project.files if p.endswith(".py")]
+    candidates = [p for p in py_files
+                  if not _TEST_RE.search(p) and posixpath.basename(posixpath.dirname(p)) != "pages"
+                  and imports_streamlit(project, p)]
+    if not candidates:
+        return []
+    # Drop files imported by other local files (helpers that happen to import streamlit).
+    imported: set[str] = set()
+    stems = {posixpath.splitext(posixpath.basename(c))[0].encode(): c for c in candidates}
+    for path in py_files:
+        data = project.read_bytes(path)
+        if not data or b"import" not in data:
+            continue
+        hits = [stem for stem in stems if stem in data]
+        if not hits:
+            continue
+        for ref in imports_of(project, path, posixpath.dirname(path)):
+            for target in (ref.module, *(f"{ref.module}.{n}" for n in ref.names)):
+                last = target.rsplit(".", 1)[-1].encode()
+                candidate = stems.get(last)
+                if candidate and candidate != path:
+                    imported.add(candidate)
+    # Drop st.Page / switch_page targets of other candidates.
+    for cand in candidates:
+        app = App(project, cand, given=False)
+        for _file, _target, _line, resolved in app.page_targets:
+            if resolved != cand:
+                imported.add(resolved)
+    found = [c for c in candidates if c not in imported]
+
+    def rank(path: str) -> tuple:
+        name = posixpath.basename(path)
+        conventional = CONVENTIONAL_NAMES.index(name) if name in CONVENTIONAL_NAMES else len(CONVENTIONAL_NAMES)
+        return (path.count("/"), conventional, path)
+
+    return sorted(found, key=rank)
+
+
+def build_apps(project: Project, entrypoints: tuple[str, ...] | list[str]) -> list[App]:
+    if entrypoints:
+        return [App(project, e.strip(), given=True) for e in entrypoints if e.strip()]
+    return [App(project, e, given=False) for e in detect_entrypoints(project)]

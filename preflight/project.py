@@ -1,0 +1,393 @@
+"""The repository, scanned once.
+
+Files are listed once (``git ls-files`` in a git work tree, because that is what Community Cloud clones;
+otherwise a walk that skips virtualenvs, ``node_modules`` and ``__pycache__`` and honours ``.gitignore``).
+Each file is read and parsed at most once, lazily. Symlinks are never followed out of the repository.
+Nothing from the repository is ever imported or executed: it is data.
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import os
+import stat
+import subprocess
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+# Files larger than this are never parsed (their size is still known, for the large-file rules).
+MAX_PARSE_BYTES = 2 * 1024 * 1024
+
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
+                       ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", ".ipynb_checkpoints",
+                       ".cloud-preflight-cache"})
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass(frozen=True)
+class TextFile:
+    """A decoded text file. ``encoding`` is what was detected; ``bom`` tells whether a BOM was present."""
+
+    text: str
+    encoding: str
+    bom: bool = False
+    binary: bool = False
+
+    @property
+    def is_plain_utf8(self) -> bool:
+        return self.encoding == "utf-8" and not self.bom and not self.binary
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def line(self, number: int) -> str:
+        """1-based line, '' when out of range."""
+        lines = self.lines
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+@dataclass(frozen=True)
+class ParseError:
+    """Why a file could not be parsed; ``line`` is 1-based or None."""
+
+    path: str
+    kind: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file the scan did not read, with the reason (reported as a note, never an exception)."""
+
+    path: str
+    reason: str
+
+
+def decode_bytes(data: bytes) -> TextFile:
+    """Decode bytes the way a forgiving tool would, recording what it found."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return TextFile(data.decode(encoding), encoding.replace("-sig", ""), bom=True)
+            except UnicodeDecodeError:
+                break
+    if b"\x00" in data[:8192]:
+        # UTF-16 without a BOM looks like ASCII interleaved with NULs.
+        return TextFile(data.decode("latin-1").replace("\x00", ""), "binary", binary=True)
+    try:
+        return TextFile(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        return TextFile(data.decode("latin-1"), "latin-1")
+
+
+class Project:
+    """A repository on disk. Paths are repo-relative POSIX strings."""
+
+    def __init__(self, root: str | os.PathLike[str], *, use_git: bool = True, exclude: tuple[str, ...] = ()):
+        self.root = Path(root).resolve()
+        self._use_git = use_git
+        self._exclude = exclude
+        self.skipped: list[Skipped] = []
+        self.parse_errors: dict[str, ParseError] = {}
+        self._bytes: dict[str, bytes | None] = {}
+        self._text: dict[str, TextFile | None] = {}
+        self._python: dict[str, ast.Module | None] = {}
+        self._toml: dict[str, dict | None] = {}
+        self._yaml: dict[str, Any] = {}
+        self._sizes: dict[str, int | None] = {}
+        self._listing_source = "walk"
+        # symlink path -> repo-relative target ("" when it leaves the repository, None until resolved)
+        self._symlinks: dict[str, str | None] = {}
+
+    # ------------------------------------------------------------------ listing
+
+    @cached_property
+    def files(self) -> tuple[str, ...]:
+        """Every file Cloud would have, sorted. Listed once."""
+        listed = self._git_files() if self._use_git else None
+        if listed is None:
+            listed = self._walk_files()
+        else:
+            self._listing_source = "git"
+        if self._exclude:
+            from pathspec import PathSpec
+
+            spec = PathSpec.from_lines("gitwildmatch", self._exclude)
+            listed = [p for p in listed if not spec.match_file(p)]
+        return tuple(sorted(set(listed)))
+
+    @property
+    def listing_source(self) -> str:
+        """``git`` when the files came from ``git ls-files``, ``walk`` otherwise."""
+        self.files  # noqa: B018 - make sure the listing ran
+        return self._listing_source
+
+    def _git_files(self) -> list[str] | None:
+        if not (self.root / ".git").exists():
+            return None
+        try:
+            proc = subprocess.run(
+                ["git", "-c", "safe.directory=*", "-C", str(self.root), "ls-files", "-s", "-z", "--cached"],
+                capture_output=True, timeout=120, check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if proc.returncode != 0:
+            return None
+        out: list[str] = []
+        for entry in proc.stdout.split(b"\x00"):
+            if not entry:
+                continue
+            meta, _, raw_path = entry.partition(b"\t")
+            mode = meta.split(b" ", 1)[0]
+            path = raw_path.decode("utf-8", "surrogateescape")
+            if mode == b"160000":
+                self.skipped.append(Skipped(path, "git submodule (Cloud clones submodules separately; not checked)"))
+                continue
+            if mode == b"120000":
+                self._symlinks[path] = None
+            out.append(path)
+        return out
+
+    def _walk_files(self) -> list[str]:
+        from pathspec import PathSpec
+
+        out: list[str] = []
+        ignore_specs: dict[str, PathSpec] = {}
+
+        def ignored(rel: str, is_dir: bool) -> bool:
+            probe = rel + "/" if is_dir else rel
+            parts = PurePosixPath(rel).parts
+            for depth in range(len(parts)):
+                base = "/".join(parts[:depth])
+                spec = ignore_specs.get(base)
+                if spec is None:
+                    continue
+                sub = probe[len(base) + 1:] if base else probe
+                if spec.match_file(sub):
+                    return True
+            return False
+
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+            rel_dir = os.path.relpath(dirpath, self.root)
+            rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
+            gitignore = os.path.join(dirpath, ".gitignore")
+            if os.path.isfile(gitignore) and not os.path.islink(gitignore):
+                try:
+                    with open(gitignore, encoding="utf-8", errors="replace") as fh:
+                        ignore_specs[rel_dir] = PathSpec.from_lines("gitwildmatch", fh.read().splitlines())
+                except OSError:
+                    pass
+            keep = []
+            for name in sorted(dirnames):
+                rel = f"{rel_dir}/{name}" if rel_dir else name
+                full = os.path.join(dirpath, name)
+                if name in SKIP_DIRS or os.path.isfile(os.path.join(full, "pyvenv.cfg")):
+                    continue
+                if os.path.islink(full):
+                    # A symlinked folder is listed as a file entry (git does the same) and never descended.
+                    out.append(rel)
+                    self._symlinks[rel] = None
+                    continue
+                if ignored(rel, True):
+                    continue
+                keep.append(name)
+            dirnames[:] = keep
+            for name in filenames:
+                rel = f"{rel_dir}/{name}" if rel_dir else name
+                if ignored(rel, False):
+                    continue
+                if os.path.islink(os.path.join(dirpath, name)):
+                    self._symlinks[rel] = None
+                out.append(rel)
+        return out
+
+    @cached_property
+    def file_set(self) -> frozenset[str]:
+        return frozenset(self.files)
+
+    @cached_property
+    def dirs(self) -> frozenset[str]:
+        """Every folder that holds a listed file ('' is the root)."""
+        out = {""}
+        for path in self.files:
+            parent = PurePosixPath(path).parent
+            while str(parent) not in ("", ".") and str(parent) not in out:
+                out.add(str(parent))
+                parent = parent.parent
+        return frozenset(out)
+
+    @cached_property
+    def casefold_index(self) -> dict[str, list[str]]:
+        """Lower-cased path -> the real paths (files and folders) with that spelling."""
+        index: dict[str, list[str]] = {}
+        for path in (*self.files, *self.dirs):
+            index.setdefault(path.lower(), []).append(path)
+        return index
+
+    def exists(self, path: str) -> bool:
+        return path in self.file_set
+
+    def is_dir(self, path: str) -> bool:
+        return path.rstrip("/") in self.dirs
+
+    def files_in(self, folder: str) -> list[str]:
+        """Files directly inside ``folder`` ('' for the root)."""
+        prefix = f"{folder}/" if folder else ""
+        return [p for p in self.files if p.startswith(prefix) and "/" not in p[len(prefix):]]
+
+    def files_named(self, name: str) -> list[str]:
+        return [p for p in self.files if p.rsplit("/", 1)[-1] == name]
+
+    # ------------------------------------------------------------------ symlinks and sizes
+
+    def symlink_target(self, path: str) -> str | None:
+        """For a symlink: its target as a repo path, '' when it points outside the repo. None when not a link."""
+        if path not in self._symlinks:
+            return None
+        cached = self._symlinks[path]
+        if cached is not None:
+            return cached
+        try:
+            resolved = (self.root / path).resolve(strict=False)
+            rel = resolved.relative_to(self.root).as_posix()
+        except (OSError, ValueError, RuntimeError):
+            rel = ""
+        if rel == ".":
+            rel = ""
+        self._symlinks[path] = rel
+        return rel
+
+    @property
+    def symlinks(self) -> list[str]:
+        return sorted(self._symlinks)
+
+    def size(self, path: str) -> int | None:
+        if path not in self._sizes:
+            try:
+                st = os.lstat(self.root / path)
+                self._sizes[path] = st.st_size if stat.S_ISREG(st.st_mode) else None
+            except OSError:
+                self._sizes[path] = None
+        return self._sizes[path]
+
+    # ------------------------------------------------------------------ reading
+
+    def read_bytes(self, path: str, limit: int = MAX_PARSE_BYTES) -> bytes | None:
+        """The file's bytes, or None (missing, not a regular file, a link leaving the repo, or too large)."""
+        if path in self._bytes:
+            return self._bytes[path]
+        data: bytes | None = None
+        full = self.root / path
+        target = self.symlink_target(path)
+        if target is not None:
+            if not target:
+                self._note_skip(path, "symlink pointing outside the repository (not followed)")
+                self._bytes[path] = None
+                return None
+            full = self.root / target
+        try:
+            st = os.stat(full) if target else os.lstat(full)
+            if not stat.S_ISREG(st.st_mode):
+                self._note_skip(path, "not a regular file")
+            elif st.st_size > limit:
+                self._note_skip(path, f"larger than {limit // (1024 * 1024)} MiB, not parsed")
+            else:
+                with open(full, "rb") as fh:
+                    data = fh.read(limit + 1)
+        except OSError as exc:
+            self._note_skip(path, f"cannot be read ({exc.strerror or exc.__class__.__name__})")
+        self._bytes[path] = data
+        return data
+
+    def _note_skip(self, path: str, reason: str) -> None:
+        if not any(s.path == path for s in self.skipped):
+            self.skipped.append(Skipped(path, reason))
+
+    def text(self, path: str) -> TextFile | None:
+        if path not in self._text:
+            data = self.read_bytes(path)
+            self._text[path] = None if data is None else decode_bytes(data)
+        return self._text[path]
+
+    def python(self, path: str) -> ast.Module | None:
+        """The module's AST, or None (unreadable or a syntax error, recorded in ``parse_errors``)."""
+        if path in self._python:
+            return self._python[path]
+        tree = None
+        data = self.read_bytes(path)
+        if data is not None:
+            try:
+                tree = ast.parse(data, filename=path)
+            except SyntaxError as exc:
+                self.parse_errors[path] = ParseError(path, "python", f"invalid Python syntax: {exc.msg}",
+                                                     exc.lineno, exc.offset)
+            except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+                self.parse_errors[path] = ParseError(path, "python", f"cannot be parsed as Python: {exc}")
+        self._python[path] = tree
+        return tree
+
+    def toml(self, path: str) -> dict | None:
+        """Parsed TOML, or None (unreadable or invalid, recorded in ``parse_errors``)."""
+        if path in self._toml:
+            return self._toml[path]
+        data = None
+        text = self.text(path)
+        if text is not None:
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
+                import tomli as tomllib  # type: ignore[no-redef]
+            try:
+                data = tomllib.loads(text.text)
+            except tomllib.TOMLDecodeError as exc:
+                line, col = _toml_position(str(exc))
+                self.parse_errors[path] = ParseError(path, "toml", f"invalid TOML: {exc}", line, col)
+            except RecursionError:
+                self.parse_errors[path] = ParseError(path, "toml", "invalid TOML: nested too deeply")
+        self._toml[path] = data
+        return data
+
+    def yaml(self, path: str) -> Any:
+        """Parsed YAML (safe loader), or None (unreadable or invalid, recorded in ``parse_errors``)."""
+        if path in self._yaml:
+            return self._yaml[path]
+        data = None
+        text = self.text(path)
+        if text is not None:
+            import yaml  # imported lazily: most runs never read YAML
+
+            try:
+                data = yaml.safe_load(text.text)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                line = mark.line + 1 if mark is not None else None
+                problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+                self.parse_errors[path] = ParseError(path, "yaml", f"invalid YAML: {problem}", line)
+            except RecursionError:
+                self.parse_errors[path] = ParseError(path, "yaml", "invalid YAML: nested too deeply")
+        self._yaml[path] = data
+        return data
+
+
+def _toml_position(message: str) -> tuple[int | None, int | None]:
+    """tomllib reports '(at line 3, column 7)'."""
+    import re
+
+    match = re.search(r"at line (\d+), column (\d+)", message)
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    return None, None

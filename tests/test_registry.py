@@ -1,0 +1,52 @@
+"""The rule registry: codes and names unique and stable, every rule documented and covered by fixtures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from checks import ALL_RULES
+from preflight.rules import REQUIRED_SECTIONS
+from tests.test_fixtures import RULE_CASES, load_case
+
+
+def test_codes_and_names_unique():
+    codes = [r.code for r in ALL_RULES]
+    names = [r.name for r in ALL_RULES]
+    assert len(codes) == len(set(codes)), sorted(c for c in codes if codes.count(c) > 1)
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def test_family_matches_module():
+    families = {"parsing": "CP0", "dependency_files": "CP1", "imports": "CP2", "requirements": "CP3",
+                "system_packages": "CP4", "versions": "CP5", "streamlit_config": "CP6", "paths": "CP7",
+                "guard": "CP8"}
+    for current in ALL_RULES:
+        assert current.code.startswith(families[current.family]), (current.code, current.family)
+
+
+@pytest.mark.parametrize("current", ALL_RULES, ids=[r.code for r in ALL_RULES])
+def test_rule_documented(current):
+    doc = current.doc
+    assert current.summary and current.summary.endswith("."), f"{current.code}: one-line summary ending in '.'"
+    for section in REQUIRED_SECTIONS:
+        assert section in doc, f"{current.code} lacks {section!r}"
+    refs = doc.split("## References", 1)[1]
+    assert re.search(r"https://", refs), f"{current.code}: References must link a source"
+
+
+def _cases_for(code: str, kind: str) -> list[str]:
+    out = []
+    for case in RULE_CASES:
+        meta = load_case(case)
+        rules = meta["rule"] if isinstance(meta["rule"], list) else [meta["rule"]]
+        if code in rules and meta.get("kind", "fires") == kind:
+            out.append(case.name)
+    return out
+
+
+@pytest.mark.parametrize("current", ALL_RULES, ids=[r.code for r in ALL_RULES])
+def test_rule_has_firing_case_and_near_miss(current):
+    assert _cases_for(current.code, "fires"), f"{current.code}: no fixture where it fires"
+    assert _cases_for(current.code, "near-miss"), f"{current.code}: no near-miss fixture"
