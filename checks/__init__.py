@@ -5,7 +5,8 @@ Families (codes are stable forever):
   CP1xx which dependency file Cloud uses             checks/dependency_files.py
   CP3xx requirement contents                         checks/requirements.py
   CP4xx system and apt packages                      checks/system_packages.py
-  CP5xx Python and Streamlit versions                checks/versions.py
+  CP5xx Python version (CP50x-CP52x)                checks/python_version.py
+        Streamlit version and API (CP55x-CP59x)     checks/streamlit_version.py
   CP6xx .streamlit config and secrets                checks/streamlit_config.py
   CP7xx paths, files and entrypoints                 checks/paths.py
 """
@@ -16,10 +17,11 @@ from checks import (
     dependency_files,
     parsing,
     paths,
+    python_version,
     requirements,
     streamlit_config,
+    streamlit_version,
     system_packages,
-    versions,
 )
 from preflight.rules import Rule
 
@@ -28,7 +30,8 @@ ALL_RULES: tuple[Rule, ...] = (
     *dependency_files.RULES,
     *requirements.RULES,
     *system_packages.RULES,
-    *versions.RULES,
+    *python_version.RULES,
+    *streamlit_version.RULES,
     *streamlit_config.RULES,
     *paths.RULES,
 )

@@ -179,7 +179,7 @@ def dep_file_shadowed(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             parsed = parse_dependency_file(ctx.project, other)
             only_there = sorted({r.raw_name or r.name for r in parsed.named() if r.name not in provided
-                                 and r.name not in ("python", "pip")})
+                                 and r.name not in ("python", "pip", "streamlit")})
             if not only_there:
                 continue
             shown = ", ".join(only_there[:6]) + (f" and {len(only_there) - 6} more" if len(only_there) > 6 else "")

@@ -37,9 +37,12 @@ def unparsable_file(ctx: RuleContext) -> Iterator[Finding]:
     ## References
     - https://docs.streamlit.io/deploy/community-cloud/deploy-your-app/app-dependencies
     """
+    for app in ctx.apps:
+        app.modules  # noqa: B018 - parse everything the app reaches, so its syntax errors are reported
     for error in sorted(ctx.project.parse_errors.values(), key=lambda e: e.path):
         yield ctx.finding(
-            f"{error.message}; {_WHAT_CLOUD_DOES.get(error.kind, 'it cannot be used on Community Cloud')}.",
+            f"{error.path} cannot be parsed ({error.message}); "
+            f"{_WHAT_CLOUD_DOES.get(error.kind, 'it cannot be used on Community Cloud')}.",
             error.path, error.line, error.column,
             fix="Fix the syntax at this line (the file is parsed as data, never run).",
         )

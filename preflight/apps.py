@@ -118,10 +118,7 @@ class App:
         try:
             spec = SpecifierSet(spec_text)
         except InvalidSpecifier:
-            # Poetry-style ^1.30 / ~1.30
-            spec = _poetry_spec(spec_text)
-            if spec is None:
-                return EffectiveStreamlit(newest, f"newest, cannot read {spec_text!r}", req)
+            return EffectiveStreamlit(newest, f"newest, cannot read {spec_text!r}", req)
         exact = [s for s in spec if s.operator in ("==", "===") and "*" not in s.version]
         if exact:
             try:
@@ -133,24 +130,6 @@ class App:
         if allowed:
             return EffectiveStreamlit(allowed[-1], f"newest allowed by {spec_text}", req)
         return EffectiveStreamlit(None, f"no known release matches {spec_text}", req)
-
-
-def _poetry_spec(text: str):
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    match = re.fullmatch(r"\s*([\^~])\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*", text)
-    if not match:
-        return None
-    op, major, minor, patch = match.groups()
-    lower = ".".join(x for x in (major, minor, patch) if x is not None)
-    if op == "^":
-        upper = f"{int(major) + 1}" if int(major) > 0 or minor is None else f"0.{int(minor) + 1}"
-    else:
-        upper = f"{major}.{int(minor) + 1}" if minor is not None else f"{int(major) + 1}"
-    try:
-        return SpecifierSet(f">={lower},<{upper}")
-    except InvalidSpecifier:
-        return None
 
 
 def imports_streamlit(project: Project, path: str) -> bool:

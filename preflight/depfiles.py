@@ -236,9 +236,43 @@ def string_line(text: str, needle: str, start: int = 1) -> int | None:
     return None
 
 
-def _pipfile_spec(name: str, value: Any) -> tuple[str, str | None, str | None, tuple[str, ...]]:
+def poetry_to_pep440(spec: str) -> str:
+    """Poetry constraint -> PEP 440 specifier: ``^1.2`` -> ``>=1.2,<2.0``, ``~1.2`` -> ``>=1.2,<1.3``,
+    bare ``1.2.3`` -> ``==1.2.3``, ``*`` -> ''. Constraints with ``||`` are returned unchanged."""
+    spec = spec.strip()
+    if spec in ("", "*") or "||" in spec or "|" in spec:
+        return "" if spec in ("", "*") else spec
+    out = []
+    for part in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", spec):
+        part = part.strip()
+        match = re.fullmatch(r"([\^~])\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?(.*)", part)
+        if match and not part.startswith("~="):
+            op, major, minor, patch, _rest = match.groups()
+            lower = ".".join(x for x in (major, minor, patch) if x is not None)
+            if op == "^":
+                if int(major) > 0 or minor is None:
+                    upper = f"{int(major) + 1}.0"
+                elif int(minor) > 0 or patch is None:
+                    upper = f"0.{int(minor) + 1}"
+                else:
+                    upper = f"0.0.{int(patch) + 1}"
+            else:
+                upper = f"{major}.{int(minor) + 1}" if minor is not None else f"{int(major) + 1}.0"
+            out += [f">={lower}", f"<{upper}"]
+        elif re.fullmatch(r"\d+(\.\d+)*(\.\*)?([a-z]+\d*)?", part):
+            out.append(f"=={part}")
+        elif part:
+            out.append(part)
+    return ",".join(out)
+
+
+def _pipfile_spec(name: str, value: Any, poetry: bool = False) -> tuple[str, str | None, str | None, tuple[str, ...]]:
     """(specifier, url, marker, extras) from a Pipfile/Poetry value."""
+    if isinstance(value, dict) and poetry and isinstance(value.get("version"), str):
+        value = {**value, "version": poetry_to_pep440(value["version"])}
     if isinstance(value, str):
+        if poetry:
+            return (poetry_to_pep440(value), None, None, ())
         return ("" if value.strip() in ("*", "") else value.strip(), None, None, ())
     if isinstance(value, dict):
         url = None
@@ -256,14 +290,14 @@ def _pipfile_spec(name: str, value: Any) -> tuple[str, str | None, str | None, t
 
 
 def _mapping_requirements(path: str, text: str, table: Any, section_name: str, section_label: str,
-                          *, skip: tuple[str, ...] = ()) -> list[Requirement]:
+                          *, skip: tuple[str, ...] = (), poetry: bool = False) -> list[Requirement]:
     out: list[Requirement] = []
     if not isinstance(table, dict):
         return out
     for raw_name, value in table.items():
         if raw_name.lower() in skip:
             continue
-        spec, url, marker, extras = _pipfile_spec(raw_name, value)
+        spec, url, marker, extras = _pipfile_spec(raw_name, value, poetry)
         line = key_line(text, raw_name, section_name)
         kind = "name" if url is None else ("path" if not url.startswith(("git+", "http")) else "url")
         out.append(Requirement(kind, path, line, (text.splitlines()[line - 1].strip() if line else raw_name),
@@ -304,17 +338,18 @@ def parse_pyproject(project: Project, path: str) -> DependencyFile:
     if poetry is not None:
         deps = poetry.get("dependencies")
         result.requirements += _mapping_requirements(path, body, deps, "tool.poetry.dependencies", "main",
-                                                     skip=("python",))
+                                                     skip=("python",), poetry=True)
         if isinstance(deps, dict) and isinstance(deps.get("python"), str):
             result.python = deps["python"]
         result.requirements += _mapping_requirements(path, body, poetry.get("dev-dependencies"),
-                                                     "tool.poetry.dev-dependencies", "group:dev")
+                                                     "tool.poetry.dev-dependencies", "group:dev", poetry=True)
         groups = poetry.get("group") if isinstance(poetry.get("group"), dict) else {}
         for group, table in groups.items():
             if isinstance(table, dict):
                 label = "main" if group == "main" else f"group:{group}"
                 result.requirements += _mapping_requirements(
-                    path, body, table.get("dependencies"), f"tool.poetry.group.{group}.dependencies", label)
+                    path, body, table.get("dependencies"), f"tool.poetry.group.{group}.dependencies", label,
+                    poetry=True)
     proj = data.get("project") if isinstance(data.get("project"), dict) else None
     if proj is not None:
         if isinstance(proj.get("requires-python"), str) and result.python is None:

@@ -158,7 +158,8 @@ def _pick_wheel(files: list[dict]) -> dict | None:
     return wheels[0] if wheels else None
 
 
-def fetch(min_version: Version, previous: dict[str, dict], full: bool) -> tuple[dict[str, dict], list[str], str]:
+def fetch(min_version: Version, previous: dict[str, dict], full: bool,
+          previous_how: str = "") -> tuple[dict[str, dict], list[str], str]:
     project = _get_json(PROJECT_URL)
     notes: list[str] = []
     releases: dict[str, dict] = {}
@@ -186,7 +187,7 @@ def fetch(min_version: Version, previous: dict[str, dict], full: bool) -> tuple[
         meta_rp: str | None = None
         if old and not full and "requires_dist" in old:
             requires_dist = list(old["requires_dist"])
-            method.add("reused from the previous data file")
+            method.add(previous_how or "the previous data file")
         else:
             requires_dist = None
             if per_version_json is not False:
@@ -250,16 +251,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     previous: dict[str, dict] = {}
+    previous_how = ""
     if args.output.exists() and not args.full:
-        previous = json.loads(args.output.read_text("utf-8")).get("releases", {})
-    releases, notes, how = fetch(Version(args.min_version), previous, args.full)
+        old = json.loads(args.output.read_text("utf-8"))
+        previous, previous_how = old.get("releases", {}), old.get("meta", {}).get("requires-dist-source", "")
+    releases, notes, how = fetch(Version(args.min_version), previous, args.full, previous_how)
     if not releases:
         print("no releases found; not writing", file=sys.stderr)
         return 1
     newest = max((Version(v) for v in releases if not Version(v).is_prerelease), default=None)
     meta = {
         "generated": dt.datetime.now(dt.timezone.utc).date().isoformat(),
-        "source": f"{PROJECT_URL} (dates, Requires-Python, yanked); Requires-Dist: {how}",
+        "source": f"PyPI: {PROJECT_URL} (dates = earliest file upload, Requires-Python, yanked); "
+                  f"Requires-Dist from {how}",
+        "requires-dist-source": how,
         "generator": "scripts/update_streamlit_releases.py",
         "min-version": args.min_version,
         "newest": str(newest) if newest else "",

@@ -1,0 +1,7 @@
+"""(family under construction)"""
+
+from __future__ import annotations
+
+from preflight.rules import Rule
+
+RULES: tuple[Rule, ...] = ()
