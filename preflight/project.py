@@ -76,6 +76,13 @@ class Skipped:
     reason: str
 
 
+def gitignore_spec(lines: list[str] | tuple[str, ...]):  # -> pathspec.GitIgnoreSpec
+    """Patterns with .gitignore semantics (imported lazily: only walks and excludes need it)."""
+    from pathspec import GitIgnoreSpec
+
+    return GitIgnoreSpec.from_lines(lines)
+
+
 def decode_bytes(data: bytes) -> TextFile:
     """Decode bytes the way a forgiving tool would, recording what it found."""
     for bom, encoding in _BOMS:
@@ -123,9 +130,7 @@ class Project:
         else:
             self._listing_source = "git"
         if self._exclude:
-            from pathspec import PathSpec
-
-            spec = PathSpec.from_lines("gitwildmatch", self._exclude)
+            spec = gitignore_spec(self._exclude)
             listed = [p for p in listed if not spec.match_file(p)]
         return tuple(sorted(set(listed)))
 
@@ -163,10 +168,8 @@ class Project:
         return out
 
     def _walk_files(self) -> list[str]:
-        from pathspec import PathSpec
-
         out: list[str] = []
-        ignore_specs: dict[str, PathSpec] = {}
+        ignore_specs: dict[str, Any] = {}
 
         def ignored(rel: str, is_dir: bool) -> bool:
             probe = rel + "/" if is_dir else rel
@@ -188,7 +191,7 @@ class Project:
             if os.path.isfile(gitignore) and not os.path.islink(gitignore):
                 try:
                     with open(gitignore, encoding="utf-8", errors="replace") as fh:
-                        ignore_specs[rel_dir] = PathSpec.from_lines("gitwildmatch", fh.read().splitlines())
+                        ignore_specs[rel_dir] = gitignore_spec(fh.read().splitlines())
                 except OSError:
                     pass
             keep = []

@@ -1,0 +1,83 @@
+"""Entrypoint detection and per-app dependency-file resolution."""
+
+from __future__ import annotations
+
+from preflight.apps import build_apps, detect_entrypoints
+from preflight.project import Project
+
+
+def make(tmp_path, files):
+    for rel, content in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    return Project(tmp_path, use_git=False)
+
+
+ST = "import streamlit as st\n"
+
+
+def test_helpers_pages_and_tests_are_not_entrypoints(tmp_path):
+    project = make(tmp_path, {
+        "streamlit_app.py": ST + "from components import header\nst.navigation([st.Page('views/report.py')])\n",
+        "components.py": ST + "def header(): st.title('x')\n",
+        "views/report.py": ST + "st.write(1)\n",
+        "pages/1_Other.py": ST,
+        "tests/test_app.py": ST,
+        "test_smoke.py": ST,
+        "tools/other_app.py": ST + "st.write(2)\n",
+        "notes.py": "print('no streamlit here')\n",
+    })
+    assert detect_entrypoints(project) == ["streamlit_app.py", "tools/other_app.py"]
+
+
+def test_named_entrypoints_are_used_as_given(tmp_path):
+    project = make(tmp_path, {"app.py": ST, "other.py": ST})
+    apps = build_apps(project, ["app/Main.py"])
+    assert [(a.entrypoint, a.exists, a.given) for a in apps] == [("app/Main.py", False, True)]
+
+
+def test_dependency_file_precedence_entry_folder_first(tmp_path):
+    project = make(tmp_path, {
+        "app/main.py": ST,
+        "app/requirements.txt": "streamlit\n",
+        "app/pyproject.toml": "[project]\nname='x'\n",
+        "uv.lock": "version = 1\n",
+        "requirements.txt": "streamlit\n",
+    })
+    (app,) = build_apps(project, ["app/main.py"])
+    assert app.dependency_candidates == ["app/requirements.txt", "app/pyproject.toml", "uv.lock",
+                                         "requirements.txt"]
+    assert app.winner.path == "app/requirements.txt"
+
+
+def test_reachable_modules_follow_entry_folder_then_root(tmp_path):
+    project = make(tmp_path, {
+        "app/main.py": ST + "import helpers\nfrom shared import util\nfrom . import nothing\n",
+        "app/helpers.py": "from .sub import x\n",
+        "app/sub/__init__.py": "",
+        "app/sub/x.py": "",
+        "shared/__init__.py": "",
+        "shared/util.py": "import json\n",
+        "scripts/unused.py": "import nowhere\n",
+    })
+    (app,) = build_apps(project, ["app/main.py"])
+    reached = {m.path: m.root_only for m in app.modules}
+    assert reached == {"app/main.py": False, "app/helpers.py": False, "app/sub/__init__.py": False,
+                       "app/sub/x.py": False, "shared/__init__.py": True, "shared/util.py": True}
+
+
+def test_effective_streamlit_version(tmp_path):
+    from preflight import data
+
+    newest = data.streamlit_versions()[-1]
+    cases = {
+        "streamlit==1.40.0\n": ("1.40.0", "pinned"),
+        "streamlit>=1.30,<1.41\n": ("1.40.2", "newest allowed by <1.41,>=1.30"),
+        "streamlit\n": (str(newest), "newest, not pinned"),
+        "pandas\n": (str(newest), "newest, not declared"),
+    }
+    for text, (version, how) in cases.items():
+        project = make(tmp_path, {"app.py": ST, "requirements.txt": text})
+        (app,) = build_apps(project, ["app.py"])
+        assert (str(app.streamlit.version), app.streamlit.how) == (version, how), text
