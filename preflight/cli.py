@@ -21,8 +21,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2 too; keep the one-line contract
-        self.print_usage(sys.stderr)
-        print(f"cloud-preflight: error: {message}", file=sys.stderr)
+        print(f"cloud-preflight: error: {message} (see 'cloud-preflight --help')", file=sys.stderr)
         raise SystemExit(EXIT_ERROR)
 
 
@@ -78,9 +77,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check(argv: list[str]) -> int:
     args = _check_parser().parse_args(argv)
+    from dataclasses import replace
     from pathlib import Path
 
-    from preflight.config import Config, ConfigError, load_config, parse_config
+    from preflight.config import ConfigError, load_config, parse_config
 
     root = Path(args.path)
     if not root.is_dir():
@@ -92,7 +92,7 @@ def _check(argv: list[str]) -> int:
         if args.entrypoint:
             overrides["entrypoints"] = tuple(args.entrypoint)
         cli_table: dict = {}
-        if args.fail_on and args.fail_on != "never":
+        if args.fail_on:
             cli_table["fail-on"] = args.fail_on
         if args.python_version:
             cli_table["python-version"] = args.python_version
@@ -101,11 +101,12 @@ def _check(argv: list[str]) -> int:
         if args.ignore:
             cli_table["ignore"] = list(config.ignore) + list(_split_codes(args.ignore) or ())
         if cli_table:
+            # What is given on the command line wins over the config file, even when it equals the default.
             parsed = parse_config(cli_table, "command line")
-            for key in ("fail_on", "python_version", "select", "ignore"):
-                value = getattr(parsed, key)
-                if value != getattr(Config(), key):
-                    overrides[key] = value
+            given = {"fail-on": "fail_on", "python-version": "python_version", "select": "select",
+                     "ignore": "ignore"}
+            replaced = {attr: getattr(parsed, attr) for key, attr in given.items() if key in cli_table}
+            config = replace(config, **replaced)
         config = config.with_overrides(**overrides)
     except ConfigError as exc:
         print(f"cloud-preflight: error: {exc}", file=sys.stderr)
@@ -119,10 +120,6 @@ def _check(argv: list[str]) -> int:
     project = Project(root, use_git=not args.no_git, exclude=config.exclude)
     result = run(project, ALL_RULES, config)
     report = build_report(result, config)
-    if args.fail_on == "never":
-        from dataclasses import replace
-
-        report = replace(report, fail_on=None)
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stdout.isatty()
                                        and not os.environ.get("NO_COLOR"))
     text = render(args.format, report, color=color)

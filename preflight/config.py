@@ -29,7 +29,7 @@ class Config:
     ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     entrypoints: tuple[str, ...] = ()
-    fail_on: Severity = Severity.ERROR
+    fail_on: Severity | None = Severity.ERROR  # None: never fail
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     deploy_branches: tuple[str, ...] = ()
     severity: dict[str, Severity] = field(default_factory=dict)
@@ -83,7 +83,13 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
         elif key == "entrypoints":
             kwargs["entrypoints"] = _strings(value, where)
         elif key == "fail-on":
-            kwargs["fail_on"] = _severity(value, where)
+            if isinstance(value, str) and value.strip().lower() == "never":
+                kwargs["fail_on"] = None
+            else:
+                try:
+                    kwargs["fail_on"] = _severity(value, where)
+                except ConfigError:
+                    raise ConfigError(f"{where}: expected one of note, warning, error, never") from None
         elif key == "deploy-branches":
             kwargs["deploy_branches"] = _strings(value, where)
         elif key == "python-version":

@@ -29,11 +29,10 @@ def inline_codes(line_text: str) -> set[str]:
 def is_suppressed(finding: Finding, project: Project, config: Config) -> bool:
     loc = finding.location
     if config.per_file_ignores:
-        from pathspec import PathSpec
+        from preflight.project import gitignore_spec
 
         for glob, codes in config.per_file_ignores.items():
-            if any(finding.code.startswith(c) for c in codes) and \
-                    PathSpec.from_lines("gitwildmatch", [glob]).match_file(loc.path):
+            if any(finding.code.startswith(c) for c in codes) and gitignore_spec([glob]).match_file(loc.path):
                 return True
     if loc.line is None:
         return False

@@ -1,9 +1,11 @@
 """GitHub workflow commands (annotations).
 
 Data is escaped (``%``, CR, LF) and properties also (``:`` and ``,``), exactly as actions/toolkit's
-``command.ts`` does. Errors come first; at most 10 annotations per severity (GitHub renders no more per step),
-then one notice that points to the job summary. Whole-file findings are annotated on line 1 so they show in
-"Files changed".
+``command.ts`` does. Errors come first, then warnings, then notices. The runner turns at most 10 commands per
+severity per step into annotations, so at most 10 of each are written; when some are left out, one notice (which
+counts as a notice, so only 9 findings of severity note are written then) says how many and points to the job
+summary. Whole-file findings are annotated on line 1 so they show in "Files changed". Messages longer than the
+runner keeps (4,096 characters) are cut with an ellipsis.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from preflight.model import Severity
 from preflight.report import Report
 
 PER_SEVERITY = 10
+MESSAGE_LIMIT = 4096  # the runner truncates annotation messages to this many characters
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+ORDER = (Severity.ERROR, Severity.WARNING, Severity.NOTE)
 
 
 def escape_data(text: str) -> str:
@@ -28,19 +32,32 @@ def command(kind: str, message: str, **props: object) -> str:
     return f"::{kind}{' ' + rendered if rendered else ''}::{escape_data(message)}"
 
 
+def _shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def render(report: Report, *, per_severity: int = PER_SEVERITY) -> str:
+    groups = {severity: [f for f in report.findings if f.severity == severity] for severity in ORDER}
+    budget = dict.fromkeys(ORDER, per_severity)
+    overflow = any(len(groups[s]) > per_severity for s in ORDER)
+    if overflow:
+        budget[Severity.NOTE] = max(0, per_severity - 1)  # keep a notice slot for the pointer to the summary
     lines = []
     left_out = 0
-    for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTE):
-        group = [f for f in report.findings if f.severity == severity]
-        for finding in group[:per_severity]:
+    for severity in ORDER:
+        group = groups[severity]
+        for finding in group[: budget[severity]]:
             loc = finding.location
             message = finding.message + (f"\nFix: {finding.fix}" if finding.fix else "")
-            lines.append(command(COMMANDS[severity], message, file=loc.path, line=loc.line or 1,
-                                 col=loc.column, endLine=loc.end_line, endColumn=loc.end_column,
+            lines.append(command(COMMANDS[severity], _shorten(message), file=loc.path, line=loc.line or 1,
+                                 col=loc.column if loc.line else None,
+                                 endLine=loc.end_line if loc.line else None,
+                                 endColumn=loc.end_column if loc.line else None,
                                  title=f"{finding.code} {finding.name}"))
-        left_out += max(0, len(group) - per_severity)
+        left_out += max(0, len(group) - budget[severity])
     if left_out:
-        lines.append(command("notice", f"{left_out} more findings are not annotated; see the job summary for "
-                                       f"the full list.", title="cloud-preflight"))
+        noun = "finding is" if left_out == 1 else "findings are"
+        lines.append(command("notice", f"{left_out} more {noun} not annotated (GitHub shows at most "
+                                       f"{per_severity} annotations per severity); see the job summary for the "
+                                       f"full list.", title="cloud-preflight"))
     return "\n".join(lines) + ("\n" if lines else "")

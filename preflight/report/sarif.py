@@ -12,9 +12,12 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "
 
 
 def _uri(path: str) -> str:
+    """A repo-relative URI reference: no leading './' or '/', spaces and other reserved characters %-encoded."""
     from urllib.parse import quote
 
-    return quote(path, safe="/")
+    while path.startswith("./"):
+        path = path[2:]
+    return quote(path.lstrip("/"), safe="/")
 
 
 def as_dict(report: Report) -> dict:

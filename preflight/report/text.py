@@ -12,8 +12,22 @@ _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
 def _clean(text: str) -> str:
-    """Untrusted text on one line, with control characters made visible (no terminal escapes)."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    """Untrusted text on one line, with control characters made visible (no terminal escapes).
+
+    ``##[`` is shown as ``#\\x23[`` so a file name cannot smuggle an old-style workflow command into a GitHub
+    Actions log (the runner looks for it anywhere in a line).
+    """
+    cleaned = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return cleaned.replace("##[", "#\\x23[")
+
+
+def _line_start(text: str) -> str:
+    """Untrusted text that begins a line: a leading ``::`` would be read as a workflow command in Actions."""
+    cleaned = _clean(text)
+    stripped = cleaned.lstrip()
+    if stripped.startswith("::"):
+        return cleaned[: len(cleaned) - len(stripped)] + "\\x3a" + stripped[1:]
+    return cleaned
 
 
 def render(report: Report, *, color: bool = False) -> str:
@@ -25,18 +39,18 @@ def render(report: Report, *, color: bool = False) -> str:
         lines.append("Checked " + ("1 entrypoint:" if len(report.apps) == 1 else f"{len(report.apps)} entrypoints:"))
         for app in report.apps:
             if not app.exists:
-                lines.append(f"  {_clean(app.entrypoint)}  (not found)")
+                lines.append(f"  {_line_start(app.entrypoint)}  (not found)")
                 continue
             dep = f"{_clean(app.dependency_file)} ({app.manager})" if app.dependency_file else "no dependency file"
             parts = [dep]
             if app.streamlit:
                 parts.append(_clean(app.streamlit))
-            lines.append(f"  {_clean(app.entrypoint)}  ->  " + "; ".join(parts))
+            lines.append(f"  {_line_start(app.entrypoint)}  ->  " + "; ".join(parts))
     else:
         lines.append("No entrypoint found (no file imports streamlit); pass --entrypoint PATH.")
     lines.append("")
     for path, group in groupby(report.findings, key=lambda f: f.location.path):
-        lines.append(paint(_clean(path), _BOLD))
+        lines.append(paint(_line_start(path), _BOLD))
         for finding in group:
             loc = finding.location
             where = "" if loc.line is None else f"{loc.line}" + ("" if loc.column is None else f":{loc.column}")
