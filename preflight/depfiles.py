@@ -446,7 +446,8 @@ def parse_environment_yml(project: Project, path: str) -> DependencyFile:
                 result.requirements.append(Requirement("python", path, line, item, specifier=result.python or ""))
                 continue
             result.requirements.append(Requirement("conda", path, line, item, name=canonicalize_name(name),
-                                                   raw_name=name, specifier=item.strip()[len(name):]))
+                                                   raw_name=name,
+                                                   specifier=conda_to_pep440(item.strip()[len(name):])))
         elif isinstance(item, dict) and isinstance(item.get("pip"), list):
             for pip_item in item["pip"]:
                 if not isinstance(pip_item, str):
@@ -455,6 +456,20 @@ def parse_environment_yml(project: Project, path: str) -> DependencyFile:
                 cursor = line or cursor
                 result.requirements.append(parse_requirement_line(pip_item.strip(), path, line))
     return result
+
+
+def conda_to_pep440(spec: str) -> str:
+    """Conda match spec version part -> PEP 440: ``=1.5`` -> ``==1.5.*``, ``==1.5`` stays, ``>=1,<2`` stays.
+    A build string (``=1.5=py311_0``) is dropped; anything unreadable is returned stripped."""
+    spec = spec.strip().replace(" ", "")
+    if not spec:
+        return ""
+    if spec.startswith("=") and not spec.startswith("=="):
+        version = spec[1:].split("=", 1)[0]
+        return f"=={version}" if version.endswith("*") else f"=={version}.*"
+    if spec.startswith("==") and spec.count("=") > 2:
+        return "==" + spec[2:].split("=", 1)[0]
+    return spec
 
 
 PARSERS = {
