@@ -112,7 +112,8 @@ _OPTION_WITH_VALUE = {
     "--platform": "option", "--python-version": "option", "--implementation": "option", "--abi": "option",
 }
 _URL_RE = re.compile(r"^(git\+|hg\+|svn\+|bzr\+)?[a-zA-Z][a-zA-Z0-9+.-]*://")
-_PATHLIKE_RE = re.compile(r"^(\.{1,2}(/|\\|$)|/|~|[A-Za-z]:[\\/]|file:)")
+_PATHLIKE_RE = re.compile(r"^(\.{1,2}(/|\\|\[|$)|/|~|[A-Za-z]:[\\/]|file:)")
+_NAMED_REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -170,7 +171,8 @@ def _requirement_from_target(spec: str, path: str, line: int | None, text: str, 
             return Requirement(kind or "path", path, line, text, name=name, url=spec, section=section)
         return Requirement(kind or "url", path, line, text, name=name, raw_name=egg.group(1) if egg else "",
                            url=spec, section=section)
-    if _PATHLIKE_RE.match(spec) or spec.endswith((".whl", ".tar.gz", ".zip")) and "/" in spec:
+    if _PATHLIKE_RE.match(spec) or (spec.endswith((".whl", ".tar.gz", ".zip")) and "/" in spec
+                                    and not _NAMED_REFERENCE_RE.match(spec)):
         return Requirement(kind or "path", path, line, text, url=spec, section=section)
     try:
         parsed = PackagingRequirement(spec)
@@ -266,6 +268,10 @@ def poetry_to_pep440(spec: str) -> str:
     return ",".join(out)
 
 
+_PEP508_MARKER_KEYS = ("os_name", "sys_platform", "platform_machine", "platform_system", "platform_release",
+                       "python_version", "python_full_version", "implementation_name")
+
+
 def _pipfile_spec(name: str, value: Any, poetry: bool = False) -> tuple[str, str | None, str | None, tuple[str, ...]]:
     """(specifier, url, marker, extras) from a Pipfile/Poetry value."""
     if isinstance(value, dict) and poetry and isinstance(value.get("version"), str):
@@ -280,7 +286,17 @@ def _pipfile_spec(name: str, value: Any, poetry: bool = False) -> tuple[str, str
             if isinstance(value.get(key), str):
                 url = value[key] if key != "git" else "git+" + value[key]
         version = value.get("version", "")
-        marker = value.get("markers") if isinstance(value.get("markers"), str) else None
+        markers = [value["markers"]] if isinstance(value.get("markers"), str) else []
+        for key in _PEP508_MARKER_KEYS:  # Pipfile: sys_platform = "== 'win32'"
+            if isinstance(value.get(key), str) and not (poetry and key == "python"):
+                markers.append(f"{key} {value[key]}")
+        if poetry and isinstance(value.get("platform"), str):
+            markers.append(f"sys_platform == {value['platform']!r}")
+        if poetry and isinstance(value.get("python"), str):
+            python = poetry_to_pep440(value["python"])
+            markers += [f"python_version {m[:2] if m[1] in '=<>' else m[:1]} {m.lstrip('<>=!~')!r}"
+                        for m in python.split(",") if m and m[0] in "<>=!~"]
+        marker = " and ".join(f"({m})" if len(markers) > 1 else m for m in markers) or None
         extras = tuple(str(e) for e in value.get("extras", []) if isinstance(e, str)) \
             if isinstance(value.get("extras"), list) else ()
         return ("" if not isinstance(version, str) or version.strip() == "*" else version.strip(), url, marker, extras)
@@ -300,9 +316,12 @@ def _mapping_requirements(path: str, text: str, table: Any, section_name: str, s
         spec, url, marker, extras = _pipfile_spec(raw_name, value, poetry)
         line = key_line(text, raw_name, section_name)
         kind = "name" if url is None else ("path" if not url.startswith(("git+", "http")) else "url")
+        section = section_label
+        if poetry and isinstance(value, dict) and value.get("optional") is True and section == "main":
+            section = "optional"  # installed only through an extra (poetry install -E ...)
         out.append(Requirement(kind, path, line, (text.splitlines()[line - 1].strip() if line else raw_name),
                                name=canonicalize_name(raw_name), raw_name=raw_name, specifier=spec,
-                               marker=marker, extras=extras, url=url, section=section_label))
+                               marker=marker, extras=extras, url=url, section=section))
     return out
 
 
@@ -423,6 +442,15 @@ def parse_uv_lock(project: Project, path: str) -> DependencyFile:
 # --------------------------------------------------------------------------- environment.yml
 
 
+def list_item_line(text: str, item: str, start: int = 1) -> int | None:
+    """1-based line (from ``start``) of the YAML list item ``- item`` (optionally quoted)."""
+    pattern = re.compile(r"^\s*-\s*[\"']?" + re.escape(item.strip()) + r"[\"']?\s*(#.*)?$")
+    for number, line in enumerate(text.splitlines()[start - 1:], start=start):
+        if pattern.match(line):
+            return number
+    return string_line(text, item, start)
+
+
 def parse_environment_yml(project: Project, path: str) -> DependencyFile:
     result = DependencyFile(path)
     data = project.yaml(path)
@@ -433,26 +461,25 @@ def parse_environment_yml(project: Project, path: str) -> DependencyFile:
     if not isinstance(deps, list):
         return result
     body = text.text
-    cursor = 1
+    cursor = next((n for n, ln in enumerate(body.splitlines(), start=1) if ln.startswith("dependencies")), 1)
     for item in deps:
         if isinstance(item, str):
-            line = string_line(body, item, cursor)
+            line = list_item_line(body, item, cursor)
             cursor = line or cursor
-            name = re.split(r"[=<>!~ \[]", item.strip(), maxsplit=1)[0]
-            if "::" in name:
-                name = name.split("::", 1)[1]
+            token = re.split(r"[=<>!~ \[]", item.strip(), maxsplit=1)[0]
+            name = token.split("::", 1)[-1]
+            spec = item.strip()[len(token):]
             if name.lower() == "python":
-                result.python = item.strip()[len(name):].lstrip("=") or None
+                result.python = spec.strip().lstrip("=") or None
                 result.requirements.append(Requirement("python", path, line, item, specifier=result.python or ""))
                 continue
             result.requirements.append(Requirement("conda", path, line, item, name=canonicalize_name(name),
-                                                   raw_name=name,
-                                                   specifier=conda_to_pep440(item.strip()[len(name):])))
+                                                   raw_name=name, specifier=conda_to_pep440(spec)))
         elif isinstance(item, dict) and isinstance(item.get("pip"), list):
             for pip_item in item["pip"]:
                 if not isinstance(pip_item, str):
                     continue
-                line = string_line(body, pip_item, cursor)
+                line = list_item_line(body, pip_item, cursor)
                 cursor = line or cursor
                 result.requirements.append(parse_requirement_line(pip_item.strip(), path, line))
     return result

@@ -159,8 +159,6 @@ def test_direct_references(text, kind, name, url):
     assert (req.kind, req.name, req.url) == (kind, name, url)
 
 
-@pytest.mark.xfail(strict=True, reason="depfiles bug: 'name @ <url ending in .whl/.tar.gz>' is classified as a bare "
-                                       "path and loses its name (operator precedence in _requirement_from_target)")
 @pytest.mark.parametrize("text, kind, name, url", [
     ("attrs @ https://files.example.org/packages/attrs-24.2.0-py3-none-any.whl", "url", "attrs",
      "https://files.example.org/packages/attrs-24.2.0-py3-none-any.whl"),
@@ -190,8 +188,6 @@ def test_local_paths_and_editables(text, kind, url):
     assert (req.kind, req.url) == (kind, url)
 
 
-@pytest.mark.xfail(strict=True, reason="depfiles bug: _PATHLIKE_RE does not accept '.[extras]', so '-e .[dev]' and "
-                                       "'.[dev]' become invalid rows")
 @pytest.mark.parametrize("text, kind", [("-e .[dev]", "editable"), (".[dev]", "path")])
 def test_local_paths_with_extras(text, kind):
     req = line(text)
@@ -305,8 +301,6 @@ def test_pipfile_tables(tmp_path):
     assert dep.find("pytest") is None
 
 
-@pytest.mark.xfail(strict=True, reason="depfiles gap: Pipfile PEP 508 marker keys (sys_platform = \"== 'win32'\") "
-                                       "are not turned into a marker")
 def test_pipfile_marker_keys(tmp_path):
     project = repo(tmp_path, {"Pipfile": """
         [packages]
@@ -376,8 +370,6 @@ def test_poetry_constraints(poetry, pep440):
     assert poetry_to_pep440(poetry) == pep440
 
 
-@pytest.mark.xfail(strict=True, reason="depfiles gap: Poetry's platform = \"win32\" and python = \"<3.8\" keys are "
-                                       "not turned into a marker")
 def test_poetry_platform_key_becomes_a_marker(tmp_path):
     project = repo(tmp_path, {"pyproject.toml": """
         [tool.poetry.dependencies]
@@ -387,8 +379,6 @@ def test_poetry_platform_key_becomes_a_marker(tmp_path):
     assert req.marker is not None and "win32" in req.marker
 
 
-@pytest.mark.xfail(strict=True, reason="depfiles bug: Poetry 'optional = true' dependencies are only installed "
-                                       "through an extra, but are reported as runtime requirements")
 def test_poetry_optional_dependency_is_not_runtime(tmp_path):
     project = repo(tmp_path, {"pyproject.toml": """
         [tool.poetry.dependencies]
@@ -534,16 +524,12 @@ def test_conda_specs(conda, pep440):
     assert conda_to_pep440(conda) == pep440
 
 
-@pytest.mark.xfail(strict=True, reason="depfiles bug: a conda channel prefix (conda-forge::pandas>=2) leaks into "
-                                       "the specifier ('forge::pandas>=2')")
 def test_environment_yml_channel_prefix(tmp_path):
     project = repo(tmp_path, {"environment.yml": ENV})
     req = parse_environment_yml(project, "environment.yml").requirements[2]
     assert (req.name, req.specifier) == ("pandas", ">=2")
 
 
-@pytest.mark.xfail(strict=True, reason="depfiles bug: environment.yml line lookup starts at line 1 and matches any "
-                                       "substring, so 'pip' is found on the 'name: pipeline' line")
 def test_environment_yml_line_numbers_skip_the_name_line(tmp_path):
     project = repo(tmp_path, {"environment.yml": """
         name: pipeline
