@@ -145,7 +145,7 @@ def detect_entrypoints(project: Project) -> list[str]:
     """Likely entrypoints, conventional names first, then by path."""
     py_files = [p for p in project.files if p.endswith(".py")]
     candidates = [p for p in py_files
-                  if not _TEST_RE.search(p) and posixpath.basename(posixpath.dirname(p)) != "pages"
+                  if not _TEST_RE.search(p) and posixpath.basename(posixpath.dirname(p)).lower() != "pages"
                   and imports_streamlit(project, p)]
     if not candidates:
         return []
@@ -183,5 +183,13 @@ def detect_entrypoints(project: Project) -> list[str]:
 
 def build_apps(project: Project, entrypoints: tuple[str, ...] | list[str]) -> list[App]:
     if entrypoints:
-        return [App(project, e.strip(), given=True) for e in entrypoints if e.strip()]
+        apps, seen = [], set()
+        for raw in entrypoints:
+            entry = raw.strip()
+            while entry.startswith("./"):
+                entry = entry[2:]  # Cloud's "Main file path" is relative to the root; ./ adds nothing
+            if entry and entry not in seen:
+                seen.add(entry)
+                apps.append(App(project, entry, given=True))
+        return apps
     return [App(project, e, given=False) for e in detect_entrypoints(project)]

@@ -293,6 +293,8 @@ class Project:
         """The file's bytes, or None (missing, not a regular file, a link leaving the repo, or too large)."""
         if path in self._bytes:
             return self._bytes[path]
+        if path not in self.file_set:
+            return None  # not in the repository Cloud gets: nothing to read, nothing to report
         data: bytes | None = None
         full = self.root / path
         target = self.symlink_target(path)
