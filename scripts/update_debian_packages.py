@@ -3,7 +3,7 @@
 
 For each release (default: bookworm and trixie, the releases seen in Community Cloud build logs) the script
 downloads ``dists/<release>/main/binary-amd64/Packages.xz`` and ``.../binary-all/Packages.xz`` from a Debian
-mirror (default ``<the Debian mirror from apt's sources>``, the mirror apt uses on the project's machines), checks each
+mirror (default: the first Debian mirror in apt's sources on this machine, so no host is written here), checks each
 file's SHA256 against the release's ``InRelease`` (whose OpenPGP signature is verified with ``gpgv`` and the
 Debian archive keyring when both are installed), and collects
 
@@ -46,7 +46,17 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-DEFAULT_MIRROR = "<the Debian mirror from apt's sources>"
+def apt_mirror() -> str | None:
+    """The first ``.../debian`` URI in apt's sources (one-line or deb822 format), or None."""
+    candidates = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for path in candidates:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for match in re.finditer(r"(?:^deb\s+(?:\[[^\]]*\]\s+)?|^URIs:\s*)(\S+/debian)/?\s", text, re.MULTILINE):
+            return match.group(1)
+    return None
 DEFAULT_RELEASES = ["bookworm", "trixie"]
 ARCHES = ["amd64", "all"]
 COMPONENT = "main"
@@ -157,11 +167,14 @@ def collect(mirror: str, release: str) -> tuple[set[str], list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mirror", default=DEFAULT_MIRROR)
+    parser.add_argument("--mirror", default=None, help="Debian mirror URL (default: the one in apt's sources)")
     parser.add_argument("--release", action="append", help="Debian codename (repeatable)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
-    mirror = args.mirror.rstrip("/")
+    mirror = (args.mirror or apt_mirror() or "").rstrip("/")
+    if not mirror:
+        print("no Debian mirror in apt's sources; pass --mirror URL", file=sys.stderr)
+        return 2
     releases = args.release or DEFAULT_RELEASES
 
     body: list[str] = []
@@ -176,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         comments.append(f"#   -> {len(names)} names in [{release}]")
         body.append(f"[{release}]")
         body += sorted(names)
-    text = "\n".join(comments + body) + "\n"
+    # The header names the mirror generically: registry hosts are not written into this repository.
+    text = "\n".join(c.replace(mirror, "<the Debian mirror from apt's sources>") for c in comments) + "\n"
+    text += "\n".join(body) + "\n"
     args.output.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
     print(f"wrote {args.output} ({args.output.stat().st_size} bytes)", file=sys.stderr)
     return 0

@@ -10,15 +10,18 @@ For every ``streamlit`` release >= 0.80 on PyPI it records:
 
 Sources, all on the PyPI registry (stdlib ``urllib`` only, bounded time-outs and retries):
 
-1. ``<index>/pypi/streamlit/json`` -- the release list, upload times, Requires-Python, yanked flags.
+1. the project JSON document (``<index>/pypi/streamlit/json``) -- the release list, upload times, Requires-Python, yanked flags.
    (Its ``info.requires_dist`` describes only the newest release and has been seen stale, so it is used only
    as a cross-check.)
-2. ``<index>/pypi/streamlit/<version>/json`` -- Requires-Dist per release.  Some networks (including
+2. the per-version JSON documents (``<index>/pypi/streamlit/<version>/json``) -- Requires-Dist per release.  Some networks (including
    the one this project's machines use) answer 404 for these per-version documents; the script then falls
    back to
 3. the ``*.dist-info/METADATA`` file of each release's wheel on PyPI's file host, read with HTTP range
    requests (only the zip's central directory and the METADATA member are transferred, ~100 KB per release);
    if the server ignores range requests, the whole wheel is downloaded instead.
+
+The index is the one pip uses: ``--index-base``, else pip's built-in default (``pip._internal.models.index.PyPI``),
+so no registry host is written in this repository.
 
 Releases are immutable, so by default Requires-Dist/Requires-Python already recorded in the existing data
 file are reused and only new releases are fetched; ``--full`` fetches everything again.  Dates and yanked
@@ -49,10 +52,17 @@ from pathlib import Path
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-PROJECT_URL = "<index>/pypi/streamlit/json"
-VERSION_URL = "<index>/pypi/streamlit/{version}/json"
+def _pip_index_base() -> str:
+    """The JSON API base of the index pip talks to by default (e.g. "https://<host>/pypi")."""
+    from pip._internal.models.index import PyPI  # pip knows its default index; we do not hard-code it
+
+    return PyPI.pypi_url
+
+
+PROJECT_URL = ""  # set in main() from --index-base
+VERSION_URL = ""
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "preflight" / "data" / "streamlit_releases.json"
-USER_AGENT = "cloud-preflight-data-updater/1 (+https://github.com/; stdlib urllib)"
+USER_AGENT = "cloud-preflight-data-updater/1 (python urllib)"
 TIMEOUT = 30
 RETRIES = 4
 
@@ -246,9 +256,14 @@ def dump(releases: dict[str, dict], meta: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--index-base", default=None,
+                        help="JSON API base of the package index (default: pip's default index + /pypi)")
     parser.add_argument("--min-version", default="0.80")
     parser.add_argument("--full", action="store_true", help="re-read every release's metadata from PyPI")
     args = parser.parse_args(argv)
+    global PROJECT_URL, VERSION_URL
+    base = (args.index_base or _pip_index_base()).rstrip("/")
+    PROJECT_URL, VERSION_URL = f"{base}/streamlit/json", f"{base}/streamlit/{{version}}/json"
 
     previous: dict[str, dict] = {}
     previous_how = ""
@@ -262,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     newest = max((Version(v) for v in releases if not Version(v).is_prerelease), default=None)
     meta = {
         "generated": dt.datetime.now(dt.timezone.utc).date().isoformat(),
-        "source": f"PyPI: {PROJECT_URL} (dates = earliest file upload, Requires-Python, yanked); "
+        "source": "PyPI: the project JSON API for streamlit (dates = earliest file upload, Requires-Python, yanked); "
                   f"Requires-Dist from {how}",
         "requires-dist-source": how,
         "generator": "scripts/update_streamlit_releases.py",
