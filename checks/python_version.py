@@ -31,14 +31,23 @@ from preflight import data
 from preflight.depfiles import key_line, parse_dependency_file
 from preflight.imports import imports_of, resolve_module
 from preflight.model import Finding, Severity
+from preflight.pythons import (
+    NEAR_EOL_DAYS,
+    TODAY_ENV,
+    CloudPython,
+    Status,
+    offered,
+    today,
+    version_status,
+)
+from preflight.pythons import cloud_python as _cloud_python
+from preflight.pythons import key as _key
 from preflight.rules import RuleContext, rule
 
 if TYPE_CHECKING:
     from preflight.apps import App
     from preflight.project import Project
 
-TODAY_ENV = "CLOUD_PREFLIGHT_TODAY"
-NEAR_EOL_DAYS = 90
 DEPLOY_DIALOG = "the deploy dialog (Advanced settings > Python version)"
 
 # Standard-library modules removed from CPython. Fixed history, not stale-prone:
@@ -88,75 +97,6 @@ _RUNTIME_RE = re.compile(r"^python-?(\d+\.\d+)(?:\.\d+)?$", re.IGNORECASE)
 _CONDA_RE = re.compile(r"^\s*(?:==?)?\s*(\d+\.\d+)(?:\.[\d*]+)?(?:\s*=.*)?\s*$")
 
 
-def today() -> date:
-    """Today's date, or the date in ``CLOUD_PREFLIGHT_TODAY`` (YYYY-MM-DD) when set."""
-    value = os.environ.get(TODAY_ENV, "").strip()
-    if value:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    return date.today()
-
-
-# --------------------------------------------------------------------------- what Python Cloud offers
-
-
-def _key(minor: str) -> tuple[int, int]:
-    major, _, rest = minor.partition(".")
-    try:
-        return int(major), int(rest)
-    except ValueError:
-        return (0, 0)
-
-
-def offered(on: date) -> list[str]:
-    """Minor versions Cloud offers on ``on``: released and not end-of-life (oldest first)."""
-    out = []
-    for version, release in data.python_releases().items():
-        if release.first_release is None or release.first_release > on:
-            continue
-        if release.end_of_life is not None and release.end_of_life <= on:
-            continue
-        out.append(version)
-    return sorted(out, key=_key)
-
-
-@dataclass(frozen=True)
-class CloudPython:
-    """The Python minor version Cloud will run, and how we know (for messages)."""
-
-    version: str
-    configured: bool
-
-    @property
-    def describe(self) -> str:
-        if self.configured:
-            return f"Python {self.version} (your python-version setting)"
-        return f"Python {self.version} (Cloud's default)"
-
-
-def cloud_python(ctx: RuleContext) -> CloudPython | None:
-    """The configured python-version when Cloud offers it, otherwise Cloud's default; None without data."""
-    available = offered(today())
-    configured = ctx.config.python_version
-    if isinstance(configured, str) and configured in available:
-        return CloudPython(configured, True)
-    default = data.cloud().get("default-python")
-    if not isinstance(default, str) or not _VERSION_RE.fullmatch(default):
-        return None
-    if available and default not in available and _key(default) < _key(available[0]):
-        # The recorded default has reached end-of-life: Cloud will have moved on.
-        return CloudPython(available[-1], False)
-    return CloudPython(default, False)
-
-
-@dataclass(frozen=True)
-class Status:
-    """Why a version is not (or soon no longer) offered: ``kind`` is eol, near-eol, prerelease or unknown."""
-
-    kind: str
-    text: str
 
 
 def version_status(minor: str, on: date) -> Status | None:
@@ -180,6 +120,10 @@ def version_status(minor: str, on: date) -> Status | None:
         return Status("near-eol", f"Python {minor} reaches end-of-life on {eol.isoformat()} "
                                   f"(in {(eol - on).days} days)")
     return None
+
+
+def cloud_python(ctx: RuleContext) -> CloudPython | None:
+    return _cloud_python(ctx.config)
 
 
 def _status_consequence(status: Status) -> str:

@@ -37,12 +37,9 @@ def _cloud_pythons(ctx: RuleContext) -> tuple[str, ...]:
     configured = getattr(ctx.config, "python_version", None)
     if isinstance(configured, str) and re.fullmatch(r"3\.\d+", configured.strip()):
         return (configured.strip(),)
-    from preflight import data
+    from preflight.pythons import offered, today
 
-    statuses = data.cloud().get("python-offered-statuses", ["bugfix", "security"])
-    offered = [v for v, r in data.python_releases().items() if r.status in statuses]
-    offered.sort(key=lambda v: tuple(int(p) for p in v.split(".") if p.isdigit()))
-    return tuple(offered) or _FALLBACK_PYTHONS
+    return tuple(offered(today())) or _FALLBACK_PYTHONS
 
 
 def _marker_applies(marker: str | None, pythons: Iterable[str]) -> bool:

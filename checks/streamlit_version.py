@@ -78,15 +78,18 @@ def _table_date() -> str:
 
 
 def cloud_python(ctx: RuleContext) -> str | None:
-    """The Python minor version the app is predicted to run on: config ``python-version`` or Cloud's default."""
-    value = ctx.config.python_version or data.cloud().get("default-python")
-    return value if isinstance(value, str) and value else None
+    """The Python minor version the app is predicted to run on (shared with the CP50x rules)."""
+    from preflight.pythons import cloud_python as predicted
+
+    python = predicted(ctx.config)
+    return python.version if python else None
 
 
 def _python_origin(ctx: RuleContext) -> str:
-    if ctx.config.python_version:
-        return f"Python {ctx.config.python_version} (python-version in the config)"
-    return f"Python {cloud_python(ctx)} (Community Cloud's default for new apps)"
+    from preflight.pythons import cloud_python as predicted
+
+    python = predicted(ctx.config)
+    return python.describe if python else "Cloud's Python"
 
 
 def linux_environment(python: str | None) -> dict[str, str]:

@@ -4,6 +4,7 @@
     rule = "CP101"          # the rule this case exercises
     kind = "fires"          # or "near-miss": the rule must (not) appear in the output
     args = ["--entrypoint", "app/main.py"]
+    env = { CLOUD_PREFLIGHT_TODAY = "2026-09-01" }   # for cases that depend on the date
 UPDATE_GOLDEN=1 rewrites expected.txt; review the diff like code.
 """
 
@@ -27,7 +28,16 @@ def load_case(case):
 def render_case(case) -> str:
     meta = load_case(case)
     args = [str(case / "repo"), "--no-git", "--color", "never", *meta.get("args", [])]
-    code, out, err = run_cli(args)
+    saved = {k: os.environ.get(k) for k in meta.get("env", {})}
+    os.environ.update(meta.get("env", {}))
+    try:
+        code, out, err = run_cli(args)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     assert "internal error" not in err, err
     return out + f"exit: {code}\n"
 
