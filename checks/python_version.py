@@ -15,12 +15,10 @@ with the calendar).
 from __future__ import annotations
 
 import ast
-import os
 import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -32,8 +30,6 @@ from preflight.depfiles import key_line, parse_dependency_file
 from preflight.imports import imports_of, resolve_module
 from preflight.model import Finding, Severity
 from preflight.pythons import (
-    NEAR_EOL_DAYS,
-    TODAY_ENV,
     CloudPython,
     Status,
     offered,
@@ -95,31 +91,6 @@ _PYVERSION_RE = re.compile(r"^(?:cpython-|python-?)?(\d+\.\d+)(?:\.\d+)?(?:(?:a|
 _RUNTIME_RE = re.compile(r"^python-?(\d+\.\d+)(?:\.\d+)?$", re.IGNORECASE)
 # environment.yml: python=3.9, python==3.9.13, python 3.9.*, python=3.9=h12_0 (the part after "python")
 _CONDA_RE = re.compile(r"^\s*(?:==?)?\s*(\d+\.\d+)(?:\.[\d*]+)?(?:\s*=.*)?\s*$")
-
-
-
-
-def version_status(minor: str, on: date) -> Status | None:
-    """None when Cloud offers ``minor`` on ``on`` and will for more than NEAR_EOL_DAYS days."""
-    releases = data.python_releases()
-    if not releases:
-        return None
-    release = releases.get(minor)
-    if release is None:
-        known = sorted(releases, key=_key)
-        if _key(minor) < _key(known[0]):
-            return Status("eol", f"Python {minor} reached end-of-life long ago")
-        return Status("unknown", f"Python {minor} is not a known Python release")
-    if release.first_release is None or release.first_release > on:
-        expected = f" (first release expected {release.first_release.isoformat()})" if release.first_release else ""
-        return Status("prerelease", f"Python {minor} is not released yet{expected}")
-    eol = release.end_of_life
-    if eol is not None and eol <= on:
-        return Status("eol", f"Python {minor} is end-of-life since {eol.isoformat()}")
-    if eol is not None and eol - on <= timedelta(days=NEAR_EOL_DAYS):
-        return Status("near-eol", f"Python {minor} reaches end-of-life on {eol.isoformat()} "
-                                  f"(in {(eol - on).days} days)")
-    return None
 
 
 def cloud_python(ctx: RuleContext) -> CloudPython | None:

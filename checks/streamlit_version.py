@@ -41,7 +41,7 @@ WHEELS_SINCE = {
 }
 
 # How each exact pin is described.
-_EXACT = ("pinned", "locked")
+_EXACT = ("pinned", "locked")  # EffectiveStreamlit.kind values that name one release
 
 
 # --------------------------------------------------------------------------------------------- version helpers
@@ -206,7 +206,8 @@ class StreamlitDep:
     spec: SpecifierSet
 
 
-def streamlit_requires(version: Version, env: dict[str, str], extras: tuple[str, ...] = ()) -> list[StreamlitDep] | None:
+def streamlit_requires(version: Version, env: dict[str, str],
+                       extras: tuple[str, ...] = ()) -> list[StreamlitDep] | None:
     """Streamlit ``version``'s Requires-Dist that apply on Cloud (with ``extras``), None when unknown."""
     row = _rows().get(version)
     if row is None or not isinstance(row.get("requires_dist"), list):
@@ -254,18 +255,17 @@ def resolution(app: App) -> str:
     version = eff.version
     req = eff.requirement
     where = req.path if req is not None else (app.winner.path if app.winner else None)
-    how = eff.how
-    if how == "pinned":
+    if eff.kind == "pinned":
         return f"{where} pins streamlit {version}"
-    if how == "locked":
+    if eff.kind == "locked":
         return f"{where} locks streamlit {version}"
-    if how.startswith("newest allowed by"):
-        spec = how[len("newest allowed by"):].strip()
+    if eff.kind == "range":
+        spec = eff.spec
         return (f"{where} resolves to streamlit {version} (the newest release allowed by {spec}), which the next "
                 f"deploy or reboot installs")
-    if how.startswith("newest, not pinned"):
+    if eff.kind == "unpinned":
         return f"{where} does not pin streamlit, so the next deploy or reboot installs the newest release, {version}"
-    if how.startswith("newest, cannot read"):
+    if eff.kind == "unreadable":
         return (f"cloud-preflight cannot read the streamlit specifier in {where} and assumes the newest release, "
                 f"{version}")
     if where:
@@ -278,9 +278,9 @@ def _how_short(app: App) -> str:
     eff = effective(app)
     req = eff.requirement
     where = req.path if req is not None else (app.winner.path if app.winner else "no dependency file")
-    if eff.how == "pinned":
+    if eff.kind == "pinned":
         return f"pinned in {where}"
-    if eff.how == "locked":
+    if eff.kind == "locked":
         return f"locked in {where}"
     if req is None:
         return "the newest release, installed because " + (
@@ -289,30 +289,17 @@ def _how_short(app: App) -> str:
 
 
 def effective(app: App) -> EffectiveStreamlit:
-    """``app.streamlit``, with conda match specs (``streamlit=1.30``) that the engine cannot read resolved here."""
-    eff = app.streamlit
-    req = eff.requirement
-    if req is None or req.kind != "conda" or not eff.how.startswith("newest, cannot read"):
-        return eff
-    spec = user_specifier(req)
-    if spec is None:
-        return eff
-    exact = [s for s in spec if s.operator == "==" and "*" not in s.version]
-    if exact:
-        return EffectiveStreamlit(_version_or_none(exact[0].version), "pinned", req)
-    allowed = [v for v in data.streamlit_versions() if spec.contains(v, prereleases=False)]
-    if allowed:
-        return EffectiveStreamlit(allowed[-1], f"newest allowed by {req.specifier.strip()}", req)
-    return EffectiveStreamlit(None, f"no known release matches {req.specifier.strip()}", req)
+    """The streamlit version Cloud installs for the app (``app.streamlit``; conda specs are read by the engine)."""
+    return app.streamlit
 
 
 def _guessed(app: App) -> bool:
     """The version is an assumption (a specifier nobody could read): version-dependent errors stay quiet."""
-    return effective(app).how.startswith("newest, cannot read")
+    return effective(app).kind == "unreadable"
 
 
 def _is_exact(app: App) -> bool:
-    return effective(app).how in _EXACT
+    return effective(app).kind in _EXACT
 
 
 def _streamlit_extras(app: App) -> tuple[str, ...]:
@@ -604,7 +591,7 @@ def streamlit_version_unknown(ctx: RuleContext) -> Iterator[Finding]:
         if not app.exists or req is None or req.kind not in ("name", "conda"):
             continue
         what = f"streamlit{req.specifier}"
-        if eff.version is None and eff.how.startswith("no known release matches"):
+        if eff.version is None and eff.kind == "no-match":
             spec = user_specifier(req)
             if spec is None:
                 continue
@@ -1023,7 +1010,7 @@ _BRINGS_MATPLOTLIB = frozenset({
     "mplsoccer", "cartopy", "basemap", "scanpy", "arviz", "pymc", "pymc3", "mne", "prophet", "fbprophet",
     "neuralprophet", "pycaret", "autoviz", "sweetviz", "ultralytics", "supervision", "mediapipe", "imgaug",
     "pyvista", "quantstats", "pyfolio", "pyfolio-reloaded", "mplcursors", "plotly-resampler", "matplotlib-base",
-    "matplotlib-inline", "pandasai", "geoplot", "contextily", "pyldavis", "sweetviz", "dtale", "librosa-display",
+    "matplotlib-inline", "pandasai", "geoplot", "contextily", "pyldavis", "dtale", "librosa-display",
     "yolov5", "detectron2", "easyocr", "torchmetrics", "pytorch-lightning", "kmodes", "pmdarima", "skimage",
 })
 _BRINGS_PLOTLY = frozenset({

@@ -931,7 +931,8 @@ def apt_at_runtime(ctx: RuleContext) -> Iterator[Finding]:
                     yield ctx.finding(
                         f"\"{_clip(shown)}\" runs sudo while the app runs; Community Cloud runs the app as an "
                         f"unprivileged user without sudo, so this fails.", *where, app=app,
-                        fix=f"Declare {listed or 'the packages'} in {winner} and remove this call." if "sudo-pip" in kinds
+                        fix=f"Declare {listed or 'the packages'} in {winner} and remove this call."
+                        if "sudo-pip" in kinds
                         else "Remove sudo; write only where the app's user may (the repository folder, /tmp).")
                 else:
                     yield ctx.finding(

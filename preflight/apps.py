@@ -23,18 +23,37 @@ if TYPE_CHECKING:
 
 CONVENTIONAL_NAMES = ("streamlit_app.py", "app.py", "Home.py", "main.py", "Main.py", "home.py", "Hello.py",
                       "dashboard.py", "streamlit_main.py")
-_TEST_RE = re.compile(r"(^|/)(tests?|testing|docs?|examples?/tests?)/|(^|/)(test_[^/]*|[^/]*_test|conftest|setup|noxfile)\.py$")
+_TEST_RE = re.compile(r"(^|/)(tests?|testing|docs?|examples?/tests?)/"
+                      r"|(^|/)(test_[^/]*|[^/]*_test|conftest|setup|noxfile)\.py$")
 _STREAMLIT_IMPORT_RE = re.compile(rb"^\s*(import\s+streamlit\b|from\s+streamlit\b)", re.MULTILINE)
 PAGE_CALLS = ("Page", "switch_page", "page_link")
 
 
 @dataclass(frozen=True)
 class EffectiveStreamlit:
-    """The Streamlit version Cloud will install for an app, and why."""
+    """The Streamlit version Cloud will install for an app, and why.
+
+    ``kind``: ``pinned`` (==), ``locked`` (uv.lock), ``range`` (the newest release the specifier allows),
+    ``unpinned`` (declared without a specifier), ``undeclared`` (not in the file, or no file), ``unreadable``
+    (a specifier that cannot be parsed: the newest release is assumed) or ``no-match`` (no known release).
+    """
 
     version: Version | None
-    how: str  # "pinned", "locked", "newest allowed by <spec>", "newest (not pinned)", "newest (not declared)"
+    kind: str
     requirement: depfiles.Requirement | None
+    spec: str = ""
+
+    @property
+    def how(self) -> str:
+        return {
+            "pinned": "pinned",
+            "locked": "locked",
+            "range": f"newest allowed by {self.spec}",
+            "unpinned": "newest, not pinned",
+            "undeclared": "newest, not declared",
+            "unreadable": f"newest, cannot read {self.spec!r}",
+            "no-match": f"no known release matches {self.spec}",
+        }[self.kind]
 
     @property
     def describe(self) -> str:
@@ -111,25 +130,25 @@ class App:
         winner = self.winner
         req = winner.find("streamlit") if winner else None
         if req is None:
-            return EffectiveStreamlit(newest, "newest, not declared", None)
+            return EffectiveStreamlit(newest, "undeclared", None)
         spec_text = req.specifier
         if not spec_text:
-            return EffectiveStreamlit(newest, "newest, not pinned", req)
+            return EffectiveStreamlit(newest, "unpinned", req)
         try:
             spec = SpecifierSet(spec_text)
         except InvalidSpecifier:
-            return EffectiveStreamlit(newest, f"newest, cannot read {spec_text!r}", req)
+            return EffectiveStreamlit(newest, "unreadable", req, spec_text)
         exact = [s for s in spec if s.operator in ("==", "===") and "*" not in s.version]
         if exact:
             try:
-                how = "locked" if winner and winner.filename == "uv.lock" else "pinned"
-                return EffectiveStreamlit(Version(exact[0].version), how, req)
+                kind = "locked" if winner and winner.filename == "uv.lock" else "pinned"
+                return EffectiveStreamlit(Version(exact[0].version), kind, req, spec_text)
             except InvalidVersion:
                 pass
         allowed = [v for v in releases if spec.contains(v, prereleases=False)]
         if allowed:
-            return EffectiveStreamlit(allowed[-1], f"newest allowed by {spec_text}", req)
-        return EffectiveStreamlit(None, f"no known release matches {spec_text}", req)
+            return EffectiveStreamlit(allowed[-1], "range", req, spec_text)
+        return EffectiveStreamlit(None, "no-match", req, spec_text)
 
 
 def imports_streamlit(project: Project, path: str) -> bool:

@@ -94,14 +94,6 @@ class Status:
     text: str
 
 
-@dataclass(frozen=True)
-class Status:
-    """Why a version is not (or soon no longer) offered: ``kind`` is eol, near-eol, prerelease or unknown."""
-
-    kind: str
-    text: str
-
-
 def version_status(minor: str, on: date) -> Status | None:
     """None when Cloud offers ``minor`` on ``on`` and will for more than NEAR_EOL_DAYS days."""
     releases = data.python_releases()

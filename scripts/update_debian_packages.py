@@ -46,6 +46,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+
 def apt_mirror() -> str | None:
     """The first ``.../debian`` URI in apt's sources (one-line or deb822 format), or None."""
     candidates = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     body: list[str] = []
     comments = [
         "# Debian 'main' package names (binary packages + virtual names from Provides:), amd64 and all",
-        f"# generated: {dt.datetime.now(dt.timezone.utc).date().isoformat()} by scripts/update_debian_packages.py",
+        f"# generated: {dt.datetime.now(dt.UTC).date().isoformat()} by scripts/update_debian_packages.py",
         f"# source: {mirror} Packages indexes listed below",
     ]
     for release in releases:

@@ -44,13 +44,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urljoin
 import zipfile
 import zlib
 from pathlib import Path
+from urllib.parse import urljoin
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
+
 
 def _pip_index_base() -> str:
     """The JSON API base of the index pip talks to by default (e.g. "https://<host>/pypi")."""
@@ -276,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     newest = max((Version(v) for v in releases if not Version(v).is_prerelease), default=None)
     meta = {
-        "generated": dt.datetime.now(dt.timezone.utc).date().isoformat(),
+        "generated": dt.datetime.now(dt.UTC).date().isoformat(),
         "source": "PyPI: the project JSON API for streamlit (dates = earliest file upload, Requires-Python, yanked); "
                   f"Requires-Dist from {how}",
         "requires-dist-source": how,

@@ -10,6 +10,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 from checks import python_version as pv
+from preflight import pythons
 from tests.conftest import run_cli
 
 APP = 'import streamlit as st\n\nst.title("x")\n'
@@ -37,17 +38,17 @@ def lines_with(out: str, code: str) -> list[str]:
 
 
 def test_today_default(monkeypatch):
-    monkeypatch.delenv(pv.TODAY_ENV, raising=False)
+    monkeypatch.delenv(pythons.TODAY_ENV, raising=False)
     assert pv.today() == date.today()
 
 
 def test_today_from_environment(monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-22")
     assert pv.today() == date(2026, 8, 22)
 
 
 def test_today_ignores_invalid_value(monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "next tuesday")
+    monkeypatch.setenv(pythons.TODAY_ENV, "next tuesday")
     assert pv.today() == date.today()
 
 
@@ -125,7 +126,7 @@ def test_pinned_minor(spec, expected):
     (".tool-versions", "python 3.13.2\n", "3.13"),
 ])
 def test_readers_find_the_version(tmp_path, monkeypatch, name, text, version):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-22")
     repo = make_repo(tmp_path, {"app.py": APP, "requirements.txt": "streamlit==1.50.0\n", name: text})
     _, out = check(repo, "--python-version", "3.12")
     found = lines_with(out, "CP501")
@@ -149,14 +150,14 @@ def test_readers_find_the_version(tmp_path, monkeypatch, name, text, version):
     ("pyproject.toml", 'project = "x"\n'),
 ])
 def test_readers_ignore_odd_input(tmp_path, monkeypatch, name, text):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-22")
     repo = make_repo(tmp_path, {"app.py": APP, "requirements.txt": "streamlit==1.50.0\n", name: text})
     _, out = check(repo)
     assert not lines_with(out, "CP501") and not lines_with(out, "CP502"), out
 
 
 def test_environment_yml_forms(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-22")
     repo = make_repo(tmp_path, {"app.py": APP, "environment.yml":
                                 "dependencies:\n  - python==3.9.13=h123_0\n  - streamlit==1.40.0\n"})
     _, out = check(repo)
@@ -167,7 +168,7 @@ def test_environment_yml_forms(tmp_path, monkeypatch):
 
 
 def test_near_eol_is_a_warning(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-01")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-01")
     repo = make_repo(tmp_path, {"app.py": APP, "requirements.txt": "streamlit==1.50.0\n",
                                 "runtime.txt": "python-3.10.14\n"})
     _, out = check(repo)
@@ -176,7 +177,7 @@ def test_near_eol_is_a_warning(tmp_path, monkeypatch):
 
 
 def test_same_file_after_eol(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-10-02")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-10-02")
     repo = make_repo(tmp_path, {"app.py": APP, "requirements.txt": "streamlit==1.50.0\n",
                                 "runtime.txt": "python-3.10.14\n"})
     _, out = check(repo)
@@ -186,7 +187,7 @@ def test_same_file_after_eol(tmp_path, monkeypatch):
 
 
 def test_configured_prerelease_is_an_error(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-22")
     repo = make_repo(tmp_path, {"app.py": APP, "requirements.txt": "streamlit==1.50.0\n",
                                 ".github/cloud-preflight.toml": 'python-version = "3.15"\n'})
     code, out = check(repo)
@@ -197,7 +198,7 @@ def test_configured_prerelease_is_an_error(tmp_path, monkeypatch):
 
 
 def test_configured_prerelease_is_fine_once_released(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-11-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-11-22")
     repo = make_repo(tmp_path, {"app.py": APP, "requirements.txt": "streamlit==1.50.0\n",
                                 ".github/cloud-preflight.toml": 'python-version = "3.15"\n'})
     _, out = check(repo)
@@ -205,7 +206,7 @@ def test_configured_prerelease_is_fine_once_released(tmp_path, monkeypatch):
 
 
 def test_cli_value_overrides_file_location(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-22")
     repo = make_repo(tmp_path, {"app.py": APP, "requirements.txt": "streamlit==1.50.0\n",
                                 ".github/cloud-preflight.toml": 'python-version = "3.13"\n'})
     _, out = check(repo, "--python-version", "3.8")
@@ -217,14 +218,14 @@ def test_cli_value_overrides_file_location(tmp_path, monkeypatch):
 
 
 def test_unoffered_configured_version_falls_back_to_default(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-11-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-11-22")
     repo = make_repo(tmp_path, {"app.py": APP + "import imghdr\n", "requirements.txt": "streamlit==1.50.0\n"})
     _, out = check(repo, "--python-version", "3.10")
     assert "Python 3.14 (Cloud's default)" in "".join(lines_with(out, "CP505")), out
 
 
 def test_removed_in_313_not_reported_on_312(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-22")
     repo = make_repo(tmp_path, {"app.py": APP + "import imghdr\nimport imp\n",
                                 "requirements.txt": "streamlit==1.50.0\n"})
     _, out = check(repo, "--python-version", "3.12")
@@ -233,7 +234,7 @@ def test_removed_in_313_not_reported_on_312(tmp_path, monkeypatch):
 
 
 def test_removed_stdlib_on_311_is_quiet(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-22")
     repo = make_repo(tmp_path, {"app.py": APP + "import imghdr\nimport imp\nimport distutils\n",
                                 "requirements.txt": "streamlit==1.50.0\n"})
     _, out = check(repo, "--python-version", "3.11")
@@ -241,7 +242,7 @@ def test_removed_stdlib_on_311_is_quiet(tmp_path, monkeypatch):
 
 
 def test_removed_stdlib_only_in_reached_code(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-22")
     repo = make_repo(tmp_path, {"app.py": APP, "requirements.txt": "streamlit==1.50.0\n",
                                 "notebooks/old.py": "import imghdr\n"})
     _, out = check(repo, "--entrypoint", "app.py")
@@ -252,7 +253,7 @@ def test_removed_stdlib_only_in_reached_code(tmp_path, monkeypatch):
 
 
 def test_uv_range_excluding_every_offered_version(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-22")
     repo = make_repo(tmp_path, {
         "app.py": APP,
         "pyproject.toml": '[project]\nname = "x"\nversion = "0"\nrequires-python = "<3.9"\n',
@@ -264,7 +265,7 @@ def test_uv_range_excluding_every_offered_version(tmp_path, monkeypatch):
 
 
 def test_uv_range_from_lock_when_pyproject_has_none(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-22")
     repo = make_repo(tmp_path, {
         "app.py": APP,
         "pyproject.toml": '[project]\nname = "x"\nversion = "0"\n',
@@ -277,7 +278,7 @@ def test_uv_range_from_lock_when_pyproject_has_none(tmp_path, monkeypatch):
 
 
 def test_uv_configured_version_inside_range_is_quiet(tmp_path, monkeypatch):
-    monkeypatch.setenv(pv.TODAY_ENV, "2026-08-22")
+    monkeypatch.setenv(pythons.TODAY_ENV, "2026-08-22")
     repo = make_repo(tmp_path, {
         "app.py": APP,
         "pyproject.toml": '[project]\nname = "x"\nversion = "0"\nrequires-python = ">=3.11,<3.13"\n',

@@ -20,8 +20,8 @@ def test_codes_and_names_unique():
 
 def test_family_matches_module():
     families = {"parsing": "CP0", "dependency_files": "CP1", "imports": "CP2", "requirements": "CP3",
-                "system_packages": "CP4", "python_version": "CP5", "streamlit_version": "CP5", "streamlit_config": "CP6", "paths": "CP7",
-                "guard": "CP8"}
+                "system_packages": "CP4", "python_version": "CP5", "streamlit_version": "CP5",
+                "streamlit_config": "CP6", "paths": "CP7", "guard": "CP8"}
     for current in ALL_RULES:
         assert current.code.startswith(families[current.family]), (current.code, current.family)
 
