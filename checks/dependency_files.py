@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from preflight.apps import App
 from preflight.depfiles import DEP_FILES, MANAGERS, parse_dependency_file
+from preflight.distributions import import_names
 from preflight.imports import imports_of, resolve_module
 from preflight.model import Finding, Severity
 from preflight.rules import RuleContext, rule
@@ -89,8 +90,8 @@ def dep_file_missing(ctx: RuleContext) -> Iterator[Finding]:
         missing = [i for i in imports if i[0] not in STREAMLIT_PROVIDED]
         where = f"next to {app.entrypoint} or at the repository root" if app.dir else "at the repository root"
         if missing:
-            names = sorted({m[0] for m in missing})
             top, file, line = missing[0]
+            names = [top, *sorted({m[0] for m in missing} - {top})]
             yield ctx.finding(
                 f"No dependency file found {where}. Community Cloud will install only streamlit and its "
                 f"dependencies, so \"import {top}\" ({file}:{line}) fails with ModuleNotFoundError"
@@ -173,19 +174,30 @@ def dep_file_shadowed(ctx: RuleContext) -> Iterator[Finding]:
         if not app.exists or winner is None or len(cands) < 2:
             continue
         provided = {r.name for r in winner.requirements if r.name}
+        imported: dict[str, tuple[str, int]] = {}
+        for top, file, line in third_party_imports(ctx, app):
+            imported.setdefault(top.lower(), (file, line))
         for other in cands[1:]:
             if posixpath.basename(winner.path) == "uv.lock" and other == posixpath.join(
                     posixpath.dirname(winner.path), "pyproject.toml"):
                 continue
             parsed = parse_dependency_file(ctx.project, other)
-            only_there = sorted({r.raw_name or r.name for r in parsed.named() if r.name not in provided
-                                 and r.name not in ("python", "pip", "streamlit")})
-            if not only_there:
+            # Only what the app imports counts: a pip-freeze file next to a Pipfile lists transitive
+            # packages the winner's resolver installs anyway.
+            missing: list[tuple[str, str, str, int]] = []
+            for req in parsed.named():
+                if req.name in provided or req.name in ("python", "pip", "streamlit"):
+                    continue
+                hit = next((imported[n] for n in sorted(import_names(req.name)) if n in imported), None)
+                if hit and all(m[0] != (req.raw_name or req.name) for m in missing):
+                    missing.append((req.raw_name or req.name, req.name, *hit))
+            if not missing:
                 continue
-            shown = ", ".join(only_there[:6]) + (f" and {len(only_there) - 6} more" if len(only_there) > 6 else "")
+            shown = ", ".join(f"{name} (imported at {file}:{line})" for name, _, file, line in missing[:5])
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
             yield ctx.finding(
-                f"Community Cloud installs {winner.path} ({winner.manager}), which does not provide {shown}: "
-                f"declared only in {other}, which Cloud ignores. Imports of these packages will fail with "
+                f"Community Cloud installs {winner.path} ({winner.manager}), which does not provide {shown}{more}: "
+                f"declared only in {other}, which Cloud ignores. These imports will fail with "
                 f"ModuleNotFoundError.",
                 other, app=app,
                 fix=f"Move these packages into {winner.path}, or remove {winner.path} if {other} is the file "

@@ -504,12 +504,23 @@ def req_import_name(ctx: RuleContext) -> Iterator[Finding]:
                 severity = Severity.parse(str(row.get("status", "error")))
             except ValueError:
                 severity = Severity.ERROR
+            declared = {r.name for r in rows if r.kind == "name"}
+            also_declared = canonicalize_name(dist) in declared
+            if also_declared:
+                # pip-freeze noise: "attr==0.3.2" next to "attrs": the right package is there too.
+                severity = Severity.NOTE
             shown = req.raw_name or req.name
             why = row.get("why") if isinstance(row.get("why"), str) else ""
             why = re.sub(r",? see [A-Z]{2,5}-\d{3}", "", why).strip()  # catalogue ids mean nothing to users
             if not why:
                 why = "Cloud's install fails or installs the wrong project" if severity is Severity.ERROR else \
                     "it works today only through a shim"
+            if also_declared:
+                yield ctx.finding(
+                    f"\"{shown}\" is an import name, not the package the app needs: {why}. {dist} is declared "
+                    f"too, so this line only installs an extra, unrelated project.",
+                    req.path, req.line, app=app, severity=severity, fix=f"Delete the \"{shown}\" line.")
+                continue
             yield ctx.finding(
                 f"\"{shown}\" is an import name, not the name of the package to install: {why}. List \"{dist}\" "
                 f"instead.",

@@ -165,6 +165,7 @@ def detect_entrypoints(project: Project) -> list[str]:
     py_files = [p for p in project.files if p.endswith(".py")]
     candidates = [p for p in py_files
                   if not _TEST_RE.search(p) and posixpath.basename(posixpath.dirname(p)).lower() != "pages"
+                  and posixpath.basename(p) != "__init__.py"
                   and imports_streamlit(project, p)]
     if not candidates:
         return []

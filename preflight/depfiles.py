@@ -268,18 +268,29 @@ def poetry_to_pep440(spec: str) -> str:
     return ",".join(out)
 
 
+def _pipfile_version(text: str) -> str:
+    """Pipfile version: ``*`` is any version, and pipenv reads a bare ``1.9.2`` as ``==1.9.2``."""
+    text = text.strip()
+    if text in ("*", ""):
+        return ""
+    if re.fullmatch(r"\d+(\.\d+)*(\.\*)?", text):
+        return f"=={text}"
+    return text
+
+
 _PEP508_MARKER_KEYS = ("os_name", "sys_platform", "platform_machine", "platform_system", "platform_release",
                        "python_version", "python_full_version", "implementation_name")
 
 
 def _pipfile_spec(name: str, value: Any, poetry: bool = False) -> tuple[str, str | None, str | None, tuple[str, ...]]:
     """(specifier, url, marker, extras) from a Pipfile/Poetry value."""
-    if isinstance(value, dict) and poetry and isinstance(value.get("version"), str):
-        value = {**value, "version": poetry_to_pep440(value["version"])}
+    if isinstance(value, dict) and isinstance(value.get("version"), str):
+        version = value["version"]
+        value = {**value, "version": poetry_to_pep440(version) if poetry else _pipfile_version(version)}
     if isinstance(value, str):
         if poetry:
             return (poetry_to_pep440(value), None, None, ())
-        return ("" if value.strip() in ("*", "") else value.strip(), None, None, ())
+        return (_pipfile_version(value), None, None, ())
     if isinstance(value, dict):
         url = None
         for key in ("git", "path", "url", "file"):

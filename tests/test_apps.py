@@ -81,3 +81,11 @@ def test_effective_streamlit_version(tmp_path):
         project = make(tmp_path, {"app.py": ST, "requirements.txt": text})
         (app,) = build_apps(project, ["app.py"])
         assert (str(app.streamlit.version), app.streamlit.how) == (version, how), text
+
+
+def test_package_init_is_never_an_entrypoint(tmp_path):
+    project = make(tmp_path, {
+        "apps/web/main.py": ST + "from components.editor import widget\n",
+        "apps/web/components/editor/__init__.py": ST + "def widget(): st.write(1)\n",
+    })
+    assert detect_entrypoints(project) == ["apps/web/main.py"]

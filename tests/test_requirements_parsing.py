@@ -555,3 +555,14 @@ def test_bad_inputs_never_raise(tmp_path):
                  "f/requirements.txt", "missing/requirements.txt"):
         dep = parse_dependency_file(project, path)
         assert isinstance(dep.requirements, list)
+
+
+def test_pipfile_bare_version_means_exact(tmp_path):
+    project = repo(tmp_path, {"Pipfile": """
+        [packages]
+        streamlit = "1.9.2"
+        pandas = {version = "2.2.*"}
+        numpy = "*"
+        """})
+    specs = {r.name: r.specifier for r in parse_pipfile(project, "Pipfile").requirements}
+    assert specs == {"streamlit": "==1.9.2", "pandas": "==2.2.*", "numpy": ""}
