@@ -80,7 +80,17 @@ def gitignore_spec(lines: list[str] | tuple[str, ...]):  # -> pathspec.GitIgnore
     """Patterns with .gitignore semantics (imported lazily: only walks and excludes need it)."""
     from pathspec import GitIgnoreSpec
 
-    return GitIgnoreSpec.from_lines(lines)
+    try:
+        return GitIgnoreSpec.from_lines(lines)
+    except ValueError:  # an invalid pattern (a lone "!"): git ignores such lines, so do we
+        valid = []
+        for line in lines:
+            try:
+                GitIgnoreSpec.from_lines([line])
+            except ValueError:
+                continue
+            valid.append(line)
+        return GitIgnoreSpec.from_lines(valid)
 
 
 def decode_bytes(data: bytes) -> TextFile:
