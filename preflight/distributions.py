@@ -37,3 +37,32 @@ def import_names(distribution: str) -> set[str]:
         names.add(canonical[len("python-"):].replace("-", "_"))
     names |= _reverse().get(canonical, set())
     return {n.lower() for n in names}
+
+
+@cache
+def _forward() -> dict[str, list[str]]:
+    """import name (top-level or dotted namespace prefix) -> distributions that provide it, best first."""
+    table = data.toml("import_names.toml")
+    out: dict[str, list[str]] = {}
+    for module, dist in table.get("import-to-distribution", {}).items():
+        if isinstance(dist, str):
+            out.setdefault(module, []).append(dist)
+    for module, dists in table.get("import-also-provided-by", {}).items():
+        for dist in dists if isinstance(dists, list) else []:
+            if isinstance(dist, str) and dist not in out.setdefault(module, []):
+                out[module].append(dist)
+    return out
+
+
+def candidates(module: str) -> list[str]:
+    """Distributions that provide the dotted ``module`` (longest known prefix wins), best first.
+
+    Empty when nothing is known: the caller may still assume the distribution is named like the import.
+    """
+    table = _forward()
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        hit = table.get(".".join(parts[:end]))
+        if hit:
+            return list(hit)
+    return []
