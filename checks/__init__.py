@@ -3,6 +3,7 @@
 Families (codes are stable forever):
   CP0xx files that cannot be read or parsed          checks/parsing.py
   CP1xx which dependency file Cloud uses             checks/dependency_files.py
+  CP2xx imports vs the file Cloud installs           checks/imports.py
   CP3xx requirement contents                         checks/requirements.py
   CP4xx system and apt packages                      checks/system_packages.py
   CP5xx Python version (CP50x-CP52x)                checks/python_version.py
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from checks import (
     dependency_files,
+    imports,
     parsing,
     paths,
     python_version,
@@ -28,6 +30,7 @@ from preflight.rules import Rule
 ALL_RULES: tuple[Rule, ...] = (
     *parsing.RULES,
     *dependency_files.RULES,
+    *imports.RULES,
     *requirements.RULES,
     *system_packages.RULES,
     *python_version.RULES,
@@ -37,3 +40,6 @@ ALL_RULES: tuple[Rule, ...] = (
 )
 
 RULES_BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}
+
+# Rules that run only when selected explicitly (config `select`, CLI --select): opinions, not predictions.
+DEFAULT_OFF: frozenset[str] = frozenset(imports.DEFAULT_OFF)

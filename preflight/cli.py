@@ -112,13 +112,13 @@ def _check(argv: list[str]) -> int:
         print(f"cloud-preflight: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
 
-    from checks import ALL_RULES
+    from checks import ALL_RULES, DEFAULT_OFF
     from preflight.engine import run
     from preflight.project import Project
     from preflight.report import render
 
     project = Project(root, use_git=not args.no_git, exclude=config.exclude)
-    result = run(project, ALL_RULES, config)
+    result = run(project, ALL_RULES, config, DEFAULT_OFF)
     report = build_report(result, config)
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stdout.isatty()
                                        and not os.environ.get("NO_COLOR"))

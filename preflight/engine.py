@@ -33,11 +33,14 @@ class Result:
         return any(f.severity >= threshold for f in self.findings)
 
 
-def run(project: Project, rules: Sequence[Rule], config: Config) -> Result:
+def run(project: Project, rules: Sequence[Rule], config: Config,
+        default_off: frozenset[str] = frozenset()) -> Result:
+    """Run every enabled rule once. Codes in ``default_off`` run only when ``select`` names them exactly."""
     apps = build_apps(project, config.entrypoints)
     merged: dict[tuple, Finding] = {}
     internal_errors: list[str] = []
-    for current in sorted((r for r in rules if config.enabled(r.code)), key=lambda r: (r.phase, r.code)):
+    enabled = [r for r in rules if config.enabled(r.code) and (r.code not in default_off or r.code in config.select)]
+    for current in sorted(enabled, key=lambda r: (r.phase, r.code)):
         ctx = RuleContext(project, apps, config, current)
         try:
             produced = list(current.func(ctx))
