@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from preflight.apps import App, imports_streamlit
 from preflight.model import Finding, Severity
+from preflight.pysource import aliases_of, dotted_name
 from preflight.rules import RuleContext, rule
 
 # --------------------------------------------------------------------------------------------------- the call table
@@ -250,34 +251,6 @@ def _statements(tree: ast.Module) -> Iterator[ast.stmt]:
                 stack.extend(children)
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for node in _statements(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    out[alias.asname] = alias.name
-                else:
-                    top = alias.name.split(".")[0]
-                    out[top] = top
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                if alias.name != "*":
-                    out[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return out
-
-
-def _qualname(node: ast.expr, aliases: dict[str, str]) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(aliases.get(node.id, node.id))
-        return ".".join(reversed(parts))
-    return None
-
-
 def _display(func: ast.expr) -> str:
     """How a call is shown in messages: pd.read_csv, st.image, Path(...).read_text."""
     if isinstance(func, ast.Name):
@@ -371,7 +344,7 @@ class _Evaluator:
     def _call_value(self, node: ast.Call, chain: tuple, depth: int) -> _Value | None:
         if any(isinstance(a, ast.Starred) for a in node.args) or node.keywords:
             return None
-        name = _qualname(node.func, self.aliases)
+        name = dotted_name(node.func, self.aliases)
         if name in _PATH_CTORS:
             if not node.args:
                 return _Value("cwd", ".")
@@ -443,7 +416,7 @@ class ModuleInfo:
 class _Collector(ast.NodeVisitor):
     def __init__(self, module: str, tree: ast.Module):
         self.module = module
-        self.aliases = _aliases(tree)
+        self.aliases = aliases_of(tree)
         self.eval = _Evaluator(self.aliases)
         self.try_depth = 0
         self.guard_depth = 0
@@ -512,13 +485,13 @@ class _Collector(ast.NodeVisitor):
             if isinstance(node, ast.Call) and self._exists_target(node) is not None:
                 return True
             if isinstance(node, (ast.Attribute, ast.Name)):
-                name = _qualname(node, self.aliases)
+                name = dotted_name(node, self.aliases)
                 if name in _ENVIRONMENT_TESTS:
                     return True
         return False
 
     def _exists_target(self, node: ast.Call) -> ast.expr | None:
-        name = _qualname(node.func, self.aliases)
+        name = dotted_name(node.func, self.aliases)
         if name in _EXISTS_FUNCS:
             return node.args[0] if node.args else None
         func = node.func
@@ -549,7 +522,7 @@ class _Collector(ast.NodeVisitor):
             self.generic_visit(node)
 
     def _record(self, node: ast.Call) -> None:
-        name = _qualname(node.func, self.aliases)
+        name = dotted_name(node.func, self.aliases)
         func = node.func
         guarded = self.try_depth > 0 or self.guard_depth > 0
         target = self._exists_target(node)

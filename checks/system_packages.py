@@ -25,6 +25,7 @@ from packaging.version import InvalidVersion, Version
 from preflight import data
 from preflight.imports import imports_of, resolve_module
 from preflight.model import Finding, Severity
+from preflight.pysource import calls
 from preflight.rules import RuleContext, rule
 
 if TYPE_CHECKING:
@@ -735,43 +736,6 @@ def apt_unneeded(ctx: RuleContext) -> Iterator[Finding]:
 # --------------------------------------------------------------------------------------------------- code
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
-    """Local name -> dotted module or object it was imported as (anywhere in the module)."""
-    out: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    out[alias.asname] = alias.name
-                else:
-                    top = alias.name.split(".", 1)[0]
-                    out[top] = top
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                if alias.name != "*":
-                    out[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return out
-
-
-def _dotted(node: ast.expr, aliases: dict[str, str]) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name) or node.id not in aliases:
-        return None
-    return ".".join([aliases[node.id], *reversed(parts)])
-
-
-def _calls(tree: ast.Module) -> Iterator[tuple[ast.Call, str]]:
-    aliases = _aliases(tree)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            name = _dotted(node.func, aliases)
-            if name:
-                yield node, name
-
-
 RUNNERS = frozenset({"os.system", "os.popen", "subprocess.run", "subprocess.call", "subprocess.check_call",
                      "subprocess.check_output", "subprocess.Popen", "subprocess.getoutput",
                      "subprocess.getstatusoutput"})
@@ -896,10 +860,7 @@ def apt_at_runtime(ctx: RuleContext) -> Iterator[Finding]:
     for app in ctx.apps:
         winner = app.winner.path if app.winner else "requirements.txt"
         for module in app.modules:
-            tree = ctx.project.python(module.path)
-            if tree is None:
-                continue
-            for call, name in _calls(tree):
+            for call, name in calls(ctx.project, module.path):
                 if name in ("pip.main", "pip._internal.main", "pip._internal.cli.main.main") and call.args:
                     parsed = _command_words(call.args[0])
                     if parsed and parsed[1] and parsed[1][0][:1] == ["install"]:
@@ -998,8 +959,8 @@ def sys_desktop_gui(ctx: RuleContext) -> Iterator[Finding]:
     """
     for app in ctx.apps:
         roots = [app.dir, ""] if app.dir else [""]
-        trees = [t for m in app.modules if (t := ctx.project.python(m.path)) is not None]
-        uses_st_pyplot = any(name == "streamlit.pyplot" for tree in trees for _c, name in _calls(tree))
+        uses_st_pyplot = any(name == "streamlit.pyplot" for m in app.modules
+                             for _c, name in calls(ctx.project, m.path))
         for module in app.modules:
             root = "" if module.root_only else app.dir
             seen: set[tuple[int, str]] = set()
@@ -1021,10 +982,7 @@ def sys_desktop_gui(ctx: RuleContext) -> Iterator[Finding]:
                     f"for your users.",
                     module.path, ref.line, ref.column, severity=severity, app=app,
                     fix=f"Replace {label} with {suggestion}.")
-            tree = ctx.project.python(module.path)
-            if tree is None:
-                continue
-            for call, name in _calls(tree):
+            for call, name in calls(ctx.project, module.path):
                 if name not in GUI_CALLS:
                     continue
                 if name == "cv2.VideoCapture" and not (
