@@ -34,6 +34,7 @@ class Config:
     deploy_branches: tuple[str, ...] = ()
     severity: dict[str, Severity] = field(default_factory=dict)
     python_version: str | None = None
+    import_map: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str | None = None
 
     def enabled(self, code: str) -> bool:
@@ -96,6 +97,18 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
             if not isinstance(value, str) or not PYTHON_RE.match(value):
                 raise ConfigError(f"{where}: expected a Python minor version such as \"3.12\"")
             kwargs["python_version"] = value
+        elif key == "import-map":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: expected a table of import-name = \"distribution\" (or a list)")
+            mapping = {}
+            for module, dists in value.items():
+                names = [dists] if isinstance(dists, str) else dists
+                if not isinstance(names, list) or not names or not all(isinstance(d, str) and d for d in names):
+                    raise ConfigError(f"{where}.{module}: expected a distribution name or a list of them")
+                if not all(part.isidentifier() for part in str(module).split(".")):
+                    raise ConfigError(f"{where}: {module!r} is not an import name")
+                mapping[str(module)] = tuple(names)
+            kwargs["import_map"] = mapping
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: expected a table of glob = [codes]")
@@ -117,7 +130,7 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
 
 
 KNOWN_KEYS = ("select", "ignore", "exclude", "entrypoints", "fail-on", "per-file-ignores", "deploy-branches",
-              "severity", "python-version")
+              "severity", "python-version", "import-map")
 
 
 def _load_toml(path: Path) -> dict[str, Any]:

@@ -36,6 +36,9 @@ class Result:
 def run(project: Project, rules: Sequence[Rule], config: Config,
         default_off: frozenset[str] = frozenset()) -> Result:
     """Run every enabled rule once. Codes in ``default_off`` run only when ``select`` names them exactly."""
+    from preflight import distributions
+
+    distributions.set_overrides({k: list(v) for k, v in config.import_map.items()})  # validated by config
     apps = build_apps(project, config.entrypoints)
     merged: dict[tuple, Finding] = {}
     internal_errors: list[str] = []
