@@ -10,6 +10,9 @@ runner keeps (4,096 characters) are cut with an ellipsis.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from preflight.model import Severity
 from preflight.report import Report
 
@@ -36,28 +39,53 @@ def _shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def render(report: Report, *, per_severity: int = PER_SEVERITY) -> str:
+@dataclass(frozen=True)
+class Annotation:
+    """One workflow command: ``kind`` is error, warning or notice; ``properties`` in the runner's names
+    (file, line, col, endLine, endColumn, title), None for absent ones."""
+
+    kind: str
+    message: str
+    properties: dict[str, object]
+
+    def command(self) -> str:
+        return command(self.kind, self.message, **self.properties)
+
+
+def annotations(report: Report, *, per_severity: int = PER_SEVERITY,
+                reserved: Mapping[Severity, int] | None = None) -> list[Annotation]:
+    """The annotations to write, in order: errors, warnings, notices, then the pointer to the summary.
+
+    ``reserved`` keeps slots free for annotations the caller writes itself (the Action keeps one warning for a
+    comment it could not post).
+    """
     groups = {severity: [f for f in report.findings if f.severity == severity] for severity in ORDER}
-    budget = dict.fromkeys(ORDER, per_severity)
-    overflow = any(len(groups[s]) > per_severity for s in ORDER)
+    budget = {s: max(0, per_severity - (reserved or {}).get(s, 0)) for s in ORDER}
+    overflow = any(len(groups[s]) > budget[s] for s in ORDER)
     if overflow:
-        budget[Severity.NOTE] = max(0, per_severity - 1)  # keep a notice slot for the pointer to the summary
-    lines = []
+        budget[Severity.NOTE] = max(0, budget[Severity.NOTE] - 1)  # keep a notice slot for the pointer to the summary
+    out = []
     left_out = 0
     for severity in ORDER:
         group = groups[severity]
         for finding in group[: budget[severity]]:
             loc = finding.location
             message = finding.message + (f"\nFix: {finding.fix}" if finding.fix else "")
-            lines.append(command(COMMANDS[severity], _shorten(message), file=loc.path, line=loc.line or 1,
-                                 col=loc.column if loc.line else None,
-                                 endLine=loc.end_line if loc.line else None,
-                                 endColumn=loc.end_column if loc.line else None,
-                                 title=f"{finding.code} {finding.name}"))
+            out.append(Annotation(COMMANDS[severity], _shorten(message), {
+                "file": loc.path, "line": loc.line or 1,
+                "col": loc.column if loc.line else None,
+                "endLine": loc.end_line if loc.line else None,
+                "endColumn": loc.end_column if loc.line else None,
+                "title": f"{finding.code} {finding.name}"}))
         left_out += max(0, len(group) - budget[severity])
     if left_out:
         noun = "finding is" if left_out == 1 else "findings are"
-        lines.append(command("notice", f"{left_out} more {noun} not annotated (GitHub shows at most "
-                                       f"{per_severity} annotations per severity); see the job summary for the "
-                                       f"full list.", title="cloud-preflight"))
+        out.append(Annotation("notice", f"{left_out} more {noun} not annotated (GitHub shows at most "
+                                        f"{per_severity} annotations per severity); see the job summary for the "
+                                        f"full list.", {"title": "cloud-preflight"}))
+    return out
+
+
+def render(report: Report, *, per_severity: int = PER_SEVERITY) -> str:
+    lines = [a.command() for a in annotations(report, per_severity=per_severity)]
     return "\n".join(lines) + ("\n" if lines else "")
