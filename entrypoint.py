@@ -13,11 +13,15 @@ at ``GITHUB_EVENT_PATH`` and the file commands ``GITHUB_OUTPUT`` and ``GITHUB_ST
    findings on line 1 (the plan is ``preflight.report.github.annotations``);
 5. the JSON report is written to ``.cloud-preflight-cache/report.json`` in the workspace (a path relative to the
    workspace is valid in the later steps, which run outside this container), the SARIF file when asked;
-6. the job summary (verdict first, the findings with links to docs/rules.md, what was checked), under 1 MiB;
-7. on a pull request, the sticky comment (preflight.github.comment): skipped with one warning when the token may
+6. the deploy-rate guard (preflight.guard) on a deploy branch: counts the branch's updates in the trailing
+   minute, and on ``merge_group`` waits for a slot; its one annotation (an error, or a warning when the API
+   fails and ``guard-on-api-error`` is ``warn``) has a slot kept free among the findings' annotations;
+7. the job summary (verdict first, the findings with links to docs/rules.md, what was checked), under 1 MiB,
+   with the guard's section after it, or first when the guard fails the check;
+8. on a pull request, the sticky comment (preflight.github.comment): skipped with one warning when the token may
    not write it; the check's result never depends on it;
-8. the outputs, and the exit code: 0 nothing at or above ``fail-on``, 1 findings at or above it, 2 bad input,
-   bad config or an internal error.
+9. the outputs, and the exit code: 0 nothing at or above ``fail-on`` and the guard did not fail, 1 findings at
+   or above it or the guard failed, 2 bad input, bad config or an internal error.
 
 Why annotations go through ``actions_toolkit.core`` and not our own ``preflight/report/github.py`` renderer:
 the toolkit's ``error``/``warning``/``notice(message, title=, file=, start_line=, end_line=, start_column=,
@@ -35,7 +39,9 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +53,9 @@ REPORT_DIR = ".cloud-preflight-cache"  # in the workspace; preflight.project nev
 REPORT_JSON = f"{REPORT_DIR}/report.json"
 FAIL_ON = ("note", "warning", "error", "never")
 TITLE = "cloud-preflight"
+# The deploy-rate guard's clock and sleep; the tests replace them, so nothing really waits there.
+CLOCK: Callable[[], float] = time.monotonic
+SLEEP: Callable[[float], None] = time.sleep
 
 
 class InputError(Exception):
@@ -65,6 +74,11 @@ class Inputs:
     sarif_file: str = ""
     token: str = ""
     python_version: str = ""
+    deploy_branches: tuple[str, ...] = ()
+    guard: str = ""
+    max_updates: int = 5
+    max_wait: int = 300
+    guard_on_api_error: str = "warn"
 
 
 def _core() -> Any:
@@ -82,19 +96,38 @@ def _boolean(core: Any, name: str, default: bool) -> bool:
         raise InputError(f"input {name}: expected true or false, got {core.get_input(name)!r}") from None
 
 
+def _integer(name: str, text: str, default: int, lowest: int, highest: int) -> int:
+    text = text.strip()
+    if not text:
+        return default
+    if not text.isdigit() or not lowest <= int(text) <= highest:
+        raise InputError(f"input {name}: expected a whole number from {lowest} to {highest}, got {text!r}")
+    return int(text)
+
+
+def _list(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for line in text.splitlines() for item in line.split(",") if item.strip())
+
+
 def read_inputs(core: Any) -> Inputs:
+    from preflight import guard
+
     fail_on = core.get_input("fail-on").lower()
     if fail_on and fail_on not in FAIL_ON:
         raise InputError(f"input fail-on: expected one of {', '.join(FAIL_ON)}, got {fail_on!r}")
     comment = core.get_input("comment").lower() or "auto"
     if comment not in ("auto", "always", "never"):
         raise InputError(f"input comment: expected auto, always or never, got {comment!r}")
-    entrypoints = tuple(e.strip() for line in core.get_input("entrypoints").splitlines()
-                        for e in line.split(",") if e.strip())
+    mode = core.get_input("guard").strip().lower()
+    if mode and mode not in guard.MODES:
+        raise InputError(f"input guard: expected off, check or wait (or empty), got {mode!r}")
+    on_api_error = core.get_input("guard-on-api-error").strip().lower() or "warn"
+    if on_api_error not in guard.ON_API_ERROR:
+        raise InputError(f"input guard-on-api-error: expected warn or fail, got {on_api_error!r}")
     return Inputs(
         path=core.get_input("path") or ".",
         config=core.get_input("config"),
-        entrypoints=entrypoints,
+        entrypoints=_list(core.get_input("entrypoints")),
         fail_on=fail_on,
         comment=comment,
         annotations=_boolean(core, "annotations", True),
@@ -102,6 +135,13 @@ def read_inputs(core: Any) -> Inputs:
         sarif_file=core.get_input("sarif-file"),
         token=core.get_input("github-token"),
         python_version=core.get_input("python-version"),
+        deploy_branches=_list(core.get_input("deploy-branches")),
+        guard=mode,
+        max_updates=_integer("max-updates-per-minute", core.get_input("max-updates-per-minute"),
+                             guard.DEFAULT_LIMIT, 1, 100),
+        max_wait=_integer("max-wait-seconds", core.get_input("max-wait-seconds"), guard.DEFAULT_MAX_WAIT, 0,
+                          guard.MAX_WAIT_LIMIT),
+        guard_on_api_error=on_api_error,
     )
 
 
@@ -188,6 +228,10 @@ def _summary_text(report, ctx, inputs: Inputs, budget: int) -> str:
     return body + footer
 
 
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
 def _set_outputs(core: Any, outputs: dict[str, str]) -> None:
     path = os.environ.get("GITHUB_OUTPUT")
     if not path:
@@ -203,7 +247,7 @@ def _set_outputs(core: Any, outputs: dict[str, str]) -> None:
 def _fail_early(core: Any, message: str) -> int:
     core.error(message, title=TITLE)
     _set_outputs(core, {"verdict": "error", "errors": "", "warnings": "", "notes": "", "report-json": "",
-                        "sarif-file": "", "comment-url": ""})
+                        "sarif-file": "", "comment-url": "", "updates-last-minute": "", "guard-waited-seconds": "0"})
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         from preflight.report import markdown
@@ -261,22 +305,32 @@ def main() -> int:
     if result.internal_errors:
         _log_untrusted("cloud-preflight internal errors", "\n".join(result.internal_errors))
 
+    guarded = _guard(ctx, inputs, config, lint_fails=bool(result.internal_errors) or report.failed)
+    print(" ".join(guarded.message.split()))  # one line: a reason quoted from the API cannot start a command
+
     wants_comment = ctx.is_pull_request and inputs.comment != "never"
     if inputs.annotations:
-        reserved = {Severity.WARNING: 1} if wants_comment else None
+        reserved = {Severity.WARNING: 1} if wants_comment else {}
+        if guarded.annotation:
+            kept = Severity.ERROR if guarded.annotation == "error" else Severity.WARNING
+            reserved[kept] = reserved.get(kept, 0) + 1
         for annotation in github_report.annotations(report, reserved=reserved):
             _emit(core, annotation.kind, annotation.message, annotation.properties)
     for error in result.internal_errors:
         core.error(f"internal error, please report it: {error.splitlines()[0]}", title=TITLE)
+    if guarded.annotation:
+        _emit(core, guarded.annotation, guarded.message, {"title": TITLE})
 
     outputs = {
         "errors": str(report.count(Severity.ERROR)),
         "warnings": str(report.count(Severity.WARNING)),
         "notes": str(report.count(Severity.NOTE)),
-        "verdict": "error" if result.internal_errors else "fail" if report.failed else "pass",
+        "verdict": "error" if result.internal_errors else "fail" if report.failed or guarded.fails_check else "pass",
         "report-json": "",
         "sarif-file": "",
         "comment-url": "",
+        "updates-last-minute": "" if guarded.count is None else str(guarded.count),
+        "guard-waited-seconds": str(guarded.waited),
     }
     try:
         _write(workspace / REPORT_JSON, json_report.render(report))
@@ -297,8 +351,16 @@ def main() -> int:
     if inputs.summary and summary_path:
         try:
             used = os.path.getsize(summary_path) if os.path.exists(summary_path) else 0
+            if guarded.fails_check:  # the guard's verdict is the run's: its section comes first
+                head = guarded.summary() + "\n"
+                text = head + _summary_text(report, ctx, inputs, markdown.SUMMARY_MAX_BYTES - used - _size(head))
+            else:
+                text = _summary_text(report, ctx, inputs, markdown.SUMMARY_MAX_BYTES - used)
+                tail = "\n" + guarded.summary()
+                if used + _size(text) + _size(tail) <= markdown.SUMMARY_MAX_BYTES:  # a report that fills 1 MiB: no room
+                    text += tail
             with open(summary_path, "a", encoding="utf-8") as out:
-                out.write(_summary_text(report, ctx, inputs, markdown.SUMMARY_MAX_BYTES - used))
+                out.write(text)
         except OSError as exc:
             core.warning(f"cannot write the job summary: {exc.strerror}", title=TITLE)
 
@@ -312,7 +374,32 @@ def main() -> int:
     _set_outputs(core, outputs)
     if result.internal_errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if report.failed else EXIT_OK
+    return EXIT_FINDINGS if report.failed or guarded.fails_check else EXIT_OK
+
+
+def _guard(ctx, inputs: Inputs, config, *, lint_fails: bool):  # -> preflight.guard.Outcome
+    """The deploy-rate guard for this run (nothing for branches that are not deploy branches)."""
+    from preflight import guard
+    from preflight.github.activity import ActivityClient
+    from preflight.github.rest import TOTAL_BUDGET
+
+    settings = guard.Settings(mode=inputs.guard, limit=inputs.max_updates, max_wait=inputs.max_wait,
+                              on_api_error=inputs.guard_on_api_error,
+                              branches=inputs.deploy_branches or config.deploy_branches)
+    target = guard.target_for(ctx.event_name, ctx.payload, settings, github_ref=ctx.ref, github_sha=ctx.sha)
+    if isinstance(target, guard.Skip):
+        return guard.skipped(target)
+    if not inputs.token:
+        return guard.api_error(target, settings, "the github-token input is empty")
+    # The API's time budget spans the waits too: each look after a wait must still be able to retry.
+    client = ActivityClient(inputs.token, ctx.api_url, budget=TOTAL_BUDGET + settings.max_wait, clock=CLOCK,
+                            sleeper=SLEEP, notify=print)
+    try:
+        return guard.run(target, settings,
+                         lambda enough: client.snapshot(ctx.repository, target.branch, enough=enough),
+                         sleep=SLEEP, notify=print, lint_fails=lint_fails)
+    finally:
+        client.close()
 
 
 def _comment(report, ctx, inputs: Inputs):  # -> preflight.github.comment.Outcome

@@ -9,13 +9,15 @@ in ``node_modules/``). For each request the fake:
    body (against ``requestBody``; an operation without one must get no body) with jsonschema, after turning the
    description's OpenAPI 3.0 schemas into JSON Schema (``nullable``; ``oneOf`` with a ``discriminator`` becomes
    ``anyOf``);
-3. answers from a small in-memory GitHub (users, pull-request comments) or from a scripted fault, and validates
-   its own answer against the operation's response schema too, so canned data cannot drift from the real shapes.
+3. answers from a small in-memory GitHub (users, pull-request comments, branch activity) or from a scripted
+   fault, and validates its own answer against the operation's response schema too, so canned data cannot drift
+   from the real shapes.
 
 Every request is recorded: ``{"method", "path" (without the prefix), "query", "operation" (operationId or null),
 "template", "api_prefix", "body" (parsed JSON or null), "headers" (accept, user-agent, x-github-api-version,
-content-type, and "authorization" reduced to its scheme), "status", "errors" (request contract violations: the
-list must be empty), "response_errors"}``. The token itself is never recorded.
+content-type, and "authorization" reduced to its scheme), "status", "date" (the fake's clock when it answered,
+whole epoch seconds, as its Date header says), "errors" (request contract violations: the list must be empty),
+"response_errors"}``. The token itself is never recorded.
 
 Behaviour of the in-memory GitHub:
 - Tokens: any non-empty ``Authorization: token X`` / ``Bearer X`` is accepted (401 without one).
@@ -26,9 +28,22 @@ Behaviour of the in-memory GitHub:
 - Comments: per ``owner/repo`` and issue number; ``GET .../issues/{n}/comments`` pages with ``per_page``/``page``
   and sends a ``Link`` header; ``POST`` creates; ``PATCH .../issues/comments/{id}`` edits, and answers 403 when
   the comment's author is not the token's.
+- Clock: ``now`` (epoch seconds; None, the default, follows the real clock); every answer's ``Date`` header is
+  that time (whole seconds, as HTTP dates are). ``advance(seconds)`` moves a set clock on.
+- Activity (``GET /repos/{owner}/{repo}/activity``): ``add_activity`` records an update of a branch at a time
+  (``ago`` seconds before the clock, or ``at``); only activities not later than the clock are listed, so an
+  activity recorded in the future appears when the clock gets there. Filters ``ref`` (``refs/heads/X`` or
+  ``X``), ``activity_type``, ``actor`` and ``time_period``; ``direction`` (default desc); ``per_page`` (default
+  30) and cursor pagination as GitHub does it: the ``Link`` header's ``rel="next"``/``rel="prev"`` URLs carry an
+  opaque ``after``/``before`` cursor. ``activity_shape``: ``documented`` (``timestamp``, ``activity_type``,
+  ``actor``: the schema) or ``legacy`` (``pushed_at``, ``push_type`` with ``normal``/``force``, ``pusher``: the
+  shape GitHub's OpenAPI example still shows). A legacy answer is checked against the schema in the documented
+  shape, then rewritten.
 
 Faults (scripted answers) are matched in order by ``operation`` (operationId) and/or ``method``; each has
-``status``, optional ``headers``, ``body`` (JSON), ``delay`` (seconds before answering) and ``times`` (default 1).
+``status``, optional ``headers`` (``"Date": None`` leaves the Date header out), ``body`` (JSON) or ``raw`` (a
+body sent as it is, e.g. malformed JSON; not checked), ``delay`` (seconds before answering) and ``times``
+(default 1).
 
 Standalone (for the container test)::
 
@@ -38,6 +53,8 @@ prints ``listening on http://127.0.0.1:PORT`` (PORT is the real one when ``--por
 SIGINT; each request is appended to the ``--record`` file as one JSON line just before it is answered. The control
 API, outside GitHub's namespace: ``GET /_fake/requests`` (the records), ``GET /_fake/comments`` (every comment),
 ``POST /_fake/comments`` with ``{"repository", "number", "body", "login", "type"}`` (seed one),
+``POST /_fake/activities`` with ``{"repository", "ref", "ago" or "at", "activity_type", "after"}`` (record one),
+``POST /_fake/clock`` with ``{"now": epoch seconds or null}`` or ``{"advance": seconds}``,
 ``POST /_fake/faults`` with a fault or a list of faults, ``POST /_fake/reset``.
 
 In tests: ``with FakeGitHub() as fake: ... fake.url ... fake.requests ...``.
@@ -46,26 +63,33 @@ In tests: ``with FakeGitHub() as fake: ... fake.url ... fake.requests ...``.
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
+import hashlib
 import json
 import re
 import signal
 import sys
 import threading
 import time
+from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "node_modules" / "@octokit" / "openapi" / "generated" / "api.github.com.json"
 GHES_PREFIX = "/api/v3"
 NOT_ACCESSIBLE = "Resource not accessible by integration"
-# Statuses GitHub may answer for any operation (rate limits, outages) even where the description omits them.
-GENERIC_STATUSES = {"401", "403", "429", "500", "502", "503", "504"}
+# Statuses GitHub may answer for any operation (rate limits, outages; 404 for a repository the token cannot see)
+# even where the description omits them.
+GENERIC_STATUSES = {"401", "403", "404", "429", "500", "502", "503", "504"}
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+ACTIVITY_SHAPES = ("documented", "legacy")
+LEGACY_PUSH_TYPES = {"push": "normal", "force_push": "force"}
+TIME_PERIODS = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}  # days
 _OPENAPI_ONLY = {"discriminator", "example", "examples", "xml", "externalDocs", "readOnly", "writeOnly",
                  "deprecated", "nullable"}
 
@@ -195,6 +219,9 @@ class FakeGitHub:
         self.record_file = record_file
         self.requests: list[dict[str, Any]] = []
         self.comments: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        self.activities: dict[str, list[dict[str, Any]]] = {}  # per owner/repo, in the documented shape
+        self.activity_shape = "documented"
+        self.now: float | None = None  # None: the real clock
         self.faults: list[dict[str, Any]] = []
         self._next_id = 1000
         self._lock = threading.RLock()
@@ -211,7 +238,7 @@ class FakeGitHub:
         self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
                                         name="fake-github", daemon=True)
         self._thread.start()
         return self
@@ -251,6 +278,39 @@ class FakeGitHub:
                 comment["minimized"] = {"reason": "outdated"}
             self.comments.setdefault((repository, number), []).append(comment)
             return comment
+
+    def clock(self) -> float:
+        """The server's time (epoch seconds)."""
+        return time.time() if self.now is None else self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now = self.clock() + seconds
+
+    def add_activity(self, repository: str, *, ago: float | None = None, at: float | None = None,
+                     activity_type: str = "push", ref: str = "refs/heads/main", after: str | None = None,
+                     before: str | None = None, actor: str = "octocat") -> dict[str, Any]:
+        """Record an update of ``ref`` at ``at`` (epoch seconds) or ``ago`` seconds before the clock."""
+        with self._lock:
+            when = at if at is not None else self.clock() - (ago or 0)
+            self._next_id += 1
+            aid = self._next_id
+            sha = after or hashlib.sha1(f"commit {aid}".encode()).hexdigest()
+            user = copy.deepcopy(self.spec.pointer("#/components/examples/activity-items")["value"][0]["pusher"])
+            user.update(login=actor, url=f"https://api.github.com/users/{actor}", html_url=f"https://github.com/{actor}")
+            item = {
+                "id": aid,
+                "node_id": base64.b64encode(f"010:Activity{aid}".encode()).decode(),
+                "before": before or hashlib.sha1(f"parent {aid}".encode()).hexdigest(),
+                "after": sha,
+                "ref": ref if ref.startswith("refs/") else f"refs/heads/{ref}",
+                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when)),
+                "activity_type": activity_type,
+                "actor": user,
+                "_at": int(when),  # whole seconds, as the timestamp says; stripped from answers
+            }
+            self.activities.setdefault(repository, []).append(item)
+            return item
 
     def contract_errors(self) -> list[str]:
         return [f"{r['method']} {r['path']}: {e}" for r in self.requests for e in r["errors"] + r["response_errors"]]
@@ -311,6 +371,8 @@ class FakeGitHub:
                 headers["Link"] = (f'<{base}{prefix}/repos/{repository}/issues/{params["issue_number"]}/comments'
                                    f'?per_page={per_page}&page={page + 1}>; rel="next"')
             return 200, headers, chunk
+        if op == "repos/list-activities":
+            return self._list_activities(repository, query, prefix, base)
         if op == "issues/create-comment":
             if self.read_only:
                 return 403, {}, _error(NOT_ACCESSIBLE)
@@ -331,6 +393,56 @@ class FakeGitHub:
                         return 200, {}, comment
             return 404, {}, _error("Not Found")
         return 404, {}, _error(f"the fake does not implement {op}")
+
+    def _list_activities(self, repository: str, query: dict[str, str], prefix: str,
+                         base: str) -> tuple[int, dict[str, str], Any]:
+        now = self.clock()
+        items = [a for a in self.activities.get(repository, []) if a["_at"] <= now]
+        ref = query.get("ref")
+        if ref:
+            full = ref if ref.startswith("refs/") else f"refs/heads/{ref}"
+            items = [a for a in items if a["ref"] == full]
+        if query.get("activity_type"):
+            items = [a for a in items if a["activity_type"] == query["activity_type"]]
+        if query.get("actor"):
+            items = [a for a in items if a["actor"]["login"] == query["actor"]]
+        if query.get("time_period"):
+            items = [a for a in items if now - a["_at"] < TIME_PERIODS[query["time_period"]] * 86400]
+        items.sort(key=lambda a: (a["_at"], a["id"]), reverse=query.get("direction", "desc") == "desc")
+        per_page = min(int(query.get("per_page", 30)), 100)
+        ids = [a["id"] for a in items]
+        start, end = 0, per_page
+        if query.get("after"):
+            start = ids.index(_uncursor(query["after"])) + 1 if _uncursor(query["after"]) in ids else len(ids)
+            end = start + per_page
+        elif query.get("before"):
+            end = ids.index(_uncursor(query["before"])) if _uncursor(query["before"]) in ids else 0
+            start = max(0, end - per_page)
+        page = items[start:end]
+        links = []
+        kept = {k: v for k, v in query.items() if k not in ("after", "before")}
+        url = f"{base}{prefix}/repos/{repository}/activity"
+        if page and end < len(items):
+            links.append(f'<{url}?{urlencode({**kept, "after": _cursor(page[-1]["id"])})}>; rel="next"')
+        if page and start > 0:
+            links.append(f'<{url}?{urlencode({**kept, "before": _cursor(page[0]["id"])})}>; rel="prev"')
+        answer = [{k: v for k, v in a.items() if not k.startswith("_")} for a in page]
+        return 200, ({"Link": ", ".join(links)} if links else {}), answer
+
+    def _reshape(self, operation: dict[str, Any] | None, payload: Any) -> Any:
+        """The answer as sent: list-activities items in the legacy shape when ``activity_shape`` says so."""
+        if (self.activity_shape != "legacy" or operation is None
+                or operation.get("operationId") != "repos/list-activities" or not isinstance(payload, list)):
+            return payload
+        out = []
+        for item in payload:
+            item = dict(item)
+            kind = item.pop("activity_type")
+            item["pushed_at"] = item.pop("timestamp")
+            item["push_type"] = LEGACY_PUSH_TYPES.get(kind, kind)
+            item["pusher"] = item.pop("actor")
+            out.append(item)
+        return out
 
     def handle(self, handler: _Handler) -> None:
         split = urlsplit(handler.path)
@@ -365,6 +477,7 @@ class FakeGitHub:
         host = handler.headers.get("Host") or f"{self.host}:{self.port}"
         base = f"http://{host}"
         delay = 0.0
+        raw_body: str | None = None
         with self._lock:
             self.requests.append(record)  # on arrival: a client that gives up early is still seen
             found = self.spec.match(handler.command, path)
@@ -384,17 +497,21 @@ class FakeGitHub:
                 elif fault is not None:
                     status, headers, payload = fault["status"], dict(fault["headers"] or {}), fault["body"]
                     delay = float(fault.get("delay") or 0)
+                    raw_body = fault.get("raw")
                 else:
                     status, headers, payload = self._answer(handler.command, operation, params, query, body,
                                                             prefix, base)
                 record["response_errors"] = self._check_response(operation, status, payload)
+                payload = self._reshape(operation, payload)
             record["status"] = status
+            date = self.clock()
+            record["date"] = int(date)
         if delay:
             time.sleep(delay)  # outside the lock: other requests go on meanwhile
         if self.record_file:
             with self._lock, open(self.record_file, "a", encoding="utf-8") as out:
                 out.write(json.dumps(record) + "\n")
-        handler.reply(status, headers, payload)
+        handler.reply(status, headers, payload, raw=raw_body, date=date)
 
     def _check_request(self, template: str, operation: dict[str, Any], params: dict[str, str],
                        query: dict[str, str], raw: bytes, body: Any) -> list[str]:
@@ -461,6 +578,17 @@ class FakeGitHub:
                 comment = self.seed_comment(data["repository"], int(data["number"]), data["body"],
                                             data.get("login", "github-actions[bot]"), data.get("type", "Bot"))
                 return handler.reply(201, {}, comment)
+            if handler.command == "POST" and path == "/_fake/activities" and isinstance(data, dict):
+                item = self.add_activity(data["repository"], ago=data.get("ago"), at=data.get("at"),
+                                         activity_type=data.get("activity_type", "push"),
+                                         ref=data.get("ref", "refs/heads/main"), after=data.get("after"))
+                return handler.reply(201, {}, {k: v for k, v in item.items() if not k.startswith("_")})
+            if handler.command == "POST" and path == "/_fake/clock" and isinstance(data, dict):
+                if "advance" in data:
+                    self.advance(float(data["advance"]))
+                else:
+                    self.now = None if data.get("now") is None else float(data["now"])
+                return handler.reply(200, {}, {"now": self.clock()})
             if handler.command == "POST" and path == "/_fake/faults":
                 for fault in data if isinstance(data, list) else [data]:
                     self.add_fault(**fault)
@@ -468,6 +596,7 @@ class FakeGitHub:
             if handler.command == "POST" and path == "/_fake/reset":
                 self.requests.clear()
                 self.comments.clear()
+                self.activities.clear()
                 self.faults.clear()
                 return handler.reply(200, {}, {})
         return handler.reply(404, {}, {"message": f"no control endpoint {handler.command} {path}"})
@@ -481,16 +610,22 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
         return
 
-    def reply(self, status: int, headers: dict[str, str], payload: Any) -> None:
-        data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+    def reply(self, status: int, headers: dict[str, str | None], payload: Any, *, raw: str | None = None,
+              date: float | None = None) -> None:
+        """Answer; ``raw`` is sent as the body instead of ``payload`` as JSON; the ``Date`` header is ``date`` (the
+        fake's clock) unless ``headers`` set it (None: no Date header)."""
+        data = raw.encode("utf-8") if raw is not None else b"" if payload is None else json.dumps(payload).encode()
         try:
-            self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_
-                               else "")
+            self.send_response_only(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_
+                                    else "")
+            if not any(name.lower() == "date" for name in headers):
+                headers = {**headers, "Date": formatdate(time.time() if date is None else date, usegmt=True)}
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             self.send_header("X-GitHub-Api-Version-Selected", self.headers.get("X-GitHub-Api-Version") or "")
             for name, value in headers.items():
-                self.send_header(name, str(value))
+                if value is not None:
+                    self.send_header(name, str(value))
             self.end_headers()
             if data and self.command != "HEAD":
                 self.wfile.write(data)
@@ -501,6 +636,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.owner.handle(self)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any  # noqa: N815
+
+
+def _cursor(activity_id: int) -> str:
+    return base64.urlsafe_b64encode(f"cursor:v2:{activity_id}".encode()).decode()
+
+
+def _uncursor(cursor: str) -> int | None:
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode()).decode().rsplit(":", 1)[1])
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
 
 
 def _error(message: str) -> dict[str, str]:

@@ -39,7 +39,7 @@ def test_pull_request_annotations_summary_outputs_comment(tmp_path, monkeypatch,
     assert run.outputs["verdict"] == "fail"
     assert run.outputs["errors"] == str(len(run.annotations("error")))
     assert set(run.outputs) == {"errors", "warnings", "notes", "verdict", "report-json", "sarif-file",
-                                "comment-url"}
+                                "comment-url", "updates-last-minute", "guard-waited-seconds"}
     report = json.loads((workspace / run.outputs["report-json"]).read_text())
     assert report["verdict"] == "fail" and report["summary"]["errors"] == int(run.outputs["errors"])
     assert run.outputs["sarif-file"] == ""
@@ -47,9 +47,11 @@ def test_pull_request_annotations_summary_outputs_comment(tmp_path, monkeypatch,
     assert run.summary.startswith("### :x: cloud-preflight")
     assert "docs/rules.md#cp301-req-stdlib" in run.summary
     assert "`streamlit_app.py`" in run.summary and "`requirements.txt`" in run.summary
+    # the deploy-rate guard reads the base branch's activity (the default branch: reported, never failed), then
     # one comment, by the token's author, with the marker
-    assert fake_github.calls() == ["GET users/get-authenticated", "GET issues/list-comments",
-                                   "POST issues/create-comment"]
+    assert fake_github.calls() == ["GET repos/list-activities", "GET users/get-authenticated",
+                                   "GET issues/list-comments", "POST issues/create-comment"]
+    assert run.outputs["updates-last-minute"] == "0" and "Deploy-rate guard" in run.summary
     comments = fake_github.comments[(REPO, PR)]
     assert len(comments) == 1 and comments[0]["body"].startswith("<!-- cloud-preflight:comment -->\n### :x:")
     assert run.outputs["comment-url"] == comments[0]["html_url"]
@@ -92,7 +94,8 @@ def test_comment_always_and_never(tmp_path, monkeypatch, fake_github):
     payload = webhook("pull_request", "opened")
     never = run_action(tmp_path, monkeypatch, workspace=workspace, event="pull_request", payload=payload,
                        api_url=fake_github.url, inputs={"comment": "never"})
-    assert fake_github.requests == [] and never.outputs["comment-url"] == ""
+    assert fake_github.calls() == ["GET repos/list-activities"]  # the deploy-rate guard's; no comment call
+    assert never.outputs["comment-url"] == ""
     always = run_action(tmp_path, monkeypatch, workspace=workspace, event="pull_request", payload=payload,
                         api_url=fake_github.url, inputs={"comment": "always"})
     assert "all clear" in fake_github.comments[(REPO, PR)][0]["body"]
@@ -121,13 +124,14 @@ def test_pull_request_target_comments(tmp_path, monkeypatch, fake_github):
 
 @pytest.mark.parametrize("event,action", [("push", None), ("merge_group", "checks_requested"),
                                           ("workflow_dispatch", None)])
-def test_events_without_a_pull_request_make_no_api_call(tmp_path, monkeypatch, fake_github, event, action):
+def test_events_without_a_pull_request_make_no_comment_call(tmp_path, monkeypatch, fake_github, event, action):
     workspace = write_app(tmp_path / "ws")
     payload = webhook(event, action)
     run = run_action(tmp_path, monkeypatch, workspace=workspace, event=event, payload=payload,
                      api_url=fake_github.url, inputs={"comment": "always"})
     assert run.code == 1 and run.outputs["verdict"] == "fail" and run.outputs["comment-url"] == ""
-    assert fake_github.requests == []
+    # on their default branch merge_group and workflow_dispatch run the deploy-rate guard: activity reads only
+    assert {r["operation"] for r in fake_github.requests} <= {"repos/list-activities"}
     assert run.annotations("error") and run.summary.startswith("### :x:")
     if event == "merge_group":
         assert payload["merge_group"]["head_sha"][:12] in run.summary

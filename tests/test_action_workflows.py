@@ -91,7 +91,6 @@ def test_action_metadata():
     assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
     for name in action["inputs"]:
         assert re.fullmatch(r"[a-z][a-z0-9-]*", name)
-    assert not {"deploy-branches", "guard", "max-wait-seconds"} & set(action["inputs"])
 
 
 def test_inputs_read_by_the_entrypoint_are_the_declared_ones():

@@ -23,6 +23,9 @@ so and points ``CONTAINERS_CONF`` at it. Podman, runc and debootstrap come from 
 installs them). Without them, or when podman cannot start a container, the test fails under ``CI=true`` with
 the reason and is skipped elsewhere.
 
+The runs: a pull request (annotations, summary, outputs, the sticky comment three times), a push, and a merge
+queue's ``merge_group`` check whose deploy-rate guard waits for a slot by GitHub's clock.
+
 Select with ``pytest -m container``; deselect with ``-m "not container"``. The timings and the image size are
 written to the terminal at the end of the module. One test here needs no container: requirements-action.txt,
 which the image installs with ``--require-hashes``, must pin what pyproject.toml asks for.
@@ -516,6 +519,40 @@ def test_push_of_a_clean_app_passes_without_calling_github(podman: Podman, image
     assert run.outputs["comment-url"] == ""
     if fake_github is not None:
         assert fake_github.requests[calls_before:] == [], "a push has no pull request to comment on"
+
+
+@container
+def test_merge_group_waits_for_a_slot(podman: Podman, image: str, fake_github, timings: Timings,
+                                      tmp_path: Path) -> None:
+    """The merge queue's check on a real ``merge_group`` payload, with action.yml's defaults (``guard`` empty:
+    wait there): five updates to the queue's base branch in the last minute, the oldest 57 seconds old. The
+    Action reads the branch's activity (each request checked against GitHub's OpenAPI description), waits by
+    GitHub's clock (the fake's ``Date`` header, real time here) until this merge would be the fifth update, then
+    passes. How long depends on when the container first looks, which the fake records."""
+    if fake_github is None:
+        pytest.skip("GitHub's OpenAPI description is not installed (npm ci): the deploy-rate guard was not tested")
+    payload = webhook("merge_group", "checks_requested")
+    repository, base = payload["repository"]["full_name"], payload["merge_group"]["base_ref"]
+    oldest = fake_github.add_activity(repository, ago=57, ref=base, activity_type="merge_queue_merge")
+    for ago in (45, 30, 20, 10):
+        fake_github.add_activity(repository, ago=ago, ref=base, activity_type="merge_queue_merge")
+    calls_before = len(fake_github.requests)
+    start = time.monotonic()
+    run = run_action(podman, image, make_workspace("hello-cloud", tmp_path), tmp_path, event_name="merge_group",
+                     payload=payload, inputs={}, api_url=fake_github.url)
+    timings.add("merge_group run", f"{time.monotonic() - start:.1f} s")
+    assert run.returncode == 0, run.explain()
+    check_annotations(run)
+    check_outputs_and_summary(run)
+    looks = [r for r in fake_github.requests[calls_before:] if r["operation"] == "repos/list-activities"]
+    assert looks, run.explain()
+    assert all(r["query"]["ref"] == base and r["headers"]["x-github-api-version"] == "2022-11-28" for r in looks)
+    expected = max(0, oldest["_at"] + 60 - looks[0]["date"])  # the seconds left until the oldest leaves
+    assert run.outputs["guard-waited-seconds"] == str(expected), run.explain()
+    assert len(looks) == (2 if expected else 1), [r["date"] for r in looks]
+    assert run.outputs["updates-last-minute"] == "4"
+    assert "#### :white_check_mark: Deploy-rate guard" in run.summary
+    assert fake_github.contract_errors() == []
 
 
 def test_requirements_action_pins_what_pyproject_asks_for() -> None:

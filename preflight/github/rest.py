@@ -173,15 +173,20 @@ class RestClient:
 
     def _request(self, what: str, verb: str, url: str, *, parameters: dict[str, Any] | None = None,
                  body: dict[str, Any] | None = None) -> Any:
+        return self._exchange(what, verb, url, parameters=parameters, body=body)[1]
+
+    def _exchange(self, what: str, verb: str, url: str, *, parameters: dict[str, Any] | None = None,
+                  body: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
+        """One call: (the answer's headers, lower-cased; its parsed JSON). Every failure is a GitHubError."""
         import requests
         from github import GithubException
 
         if self._clock() >= self._deadline:
             raise GitHubError(f"{what}: the time budget for GitHub API calls is spent")
         try:
-            _, data = self._github.requester.requestJsonAndCheck(verb, url, parameters=parameters, input=body,
-                                                                 headers={"Accept": MEDIA_TYPE})
-            return data
+            headers, data = self._github.requester.requestJsonAndCheck(verb, url, parameters=parameters,
+                                                                       input=body, headers={"Accept": MEDIA_TYPE})
+            return {str(k).lower(): v for k, v in (headers or {}).items()}, data
         except GithubException as exc:
             message = exc.data.get("message") if isinstance(exc.data, dict) else None
             raise GitHubError(f"{what}: HTTP {exc.status}" + (f" ({message})" if message else ""),
@@ -194,6 +199,8 @@ class RestClient:
             raise GitHubError(f"{what}: GitHub did not answer in time") from None
         except requests.exceptions.RequestException as exc:
             raise GitHubError(f"{what}: {exc.__class__.__name__}") from None
+        except ValueError:  # a body that starts like JSON and is not (PyGithub's json.loads)
+            raise GitHubError(f"{what}: the answer is not valid JSON") from None
 
     def authenticated_login(self) -> str:
         """``GET /user``: the token's own login. GITHUB_TOKEN and other GitHub App installation tokens get 403
