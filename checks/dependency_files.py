@@ -7,15 +7,19 @@ import re
 import sys
 from collections.abc import Iterator
 
+from packaging.utils import canonicalize_name
+
 from preflight.apps import App
 from preflight.depfiles import DEP_FILES, MANAGERS, parse_dependency_file
 from preflight.distributions import import_names
-from preflight.imports import imports_of, resolve_module
+from preflight.imports import imports_of, installed_projects, resolve_module
 from preflight.model import Finding, Severity
 from preflight.rules import RuleContext, rule
 
-# Import names of what `pip install streamlit` brings in anyway (its Requires-Dist).
-STREAMLIT_PROVIDED = frozenset({"streamlit", "pandas", "numpy", "altair", "pyarrow", "PIL", "requests", "google",
+# Import names of what `pip install streamlit` brings in anyway (its Requires-Dist). Dotted entries name one
+# package of a namespace shared with others: protobuf provides google.protobuf, not google.cloud or google.auth.
+STREAMLIT_PROVIDED = frozenset({"streamlit", "pandas", "numpy", "altair", "pyarrow", "PIL", "requests",
+                                "google.protobuf",
                                 "tenacity", "toml", "click", "blinker", "cachetools", "packaging",
                                 "typing_extensions", "git", "pydeck", "tornado", "watchdog", "jinja2", "jsonschema",
                                 "dateutil", "pytz", "urllib3", "certifi", "idna", "charset_normalizer", "narwhals",
@@ -44,7 +48,11 @@ MISNAMED = {
 
 
 def third_party_imports(ctx: RuleContext, app: App) -> list[tuple[str, str, int]]:
-    """(top-level module, file, line) for unguarded imports that are neither stdlib nor local."""
+    """(module, file, line) for unguarded imports that are neither stdlib nor local. The module is the top-level
+    name, or for a namespace shared by several distributions (``google``, ``azure``) the dotted name below it
+    (``google.cloud.bigquery``; ``from google import genai`` is ``google.genai``)."""
+    from checks.imports import NAMESPACE_TOPS, _checked_modules
+
     out = []
     roots = [app.dir, ""] if app.dir else [""]
     for module in app.modules:
@@ -57,8 +65,42 @@ def third_party_imports(ctx: RuleContext, app: App) -> list[tuple[str, str, int]
                 continue
             if resolve_module(ctx.project, top, roots) is not None:
                 continue
+            if top in NAMESPACE_TOPS:
+                for name in _checked_modules(ref):
+                    out.append((name, module.path, ref.line))
+                continue
             out.append((top, module.path, ref.line))
     return out
+
+
+def streamlit_provides(module: str) -> bool:
+    """Whether installing streamlit alone makes ``module`` importable (``google.protobuf`` yes, ``google.cloud``
+    no)."""
+    parts = module.split(".")
+    return any(".".join(parts[:end]) in STREAMLIT_PROVIDED for end in range(1, len(parts) + 1))
+
+
+def provided_by_winner(ctx: RuleContext, app: App) -> set[str]:
+    """Canonical names of what the winning file installs for ``app``: its rows, the distributions its
+    misnamed rows stand for (CP302 reports those lines: ``sklearn`` for scikit-learn), what a local project it
+    installs declares (``-e .``), and what declared packages depend on (CP207)."""
+    from checks.imports import provision
+    from checks.requirements import requirement_name_table
+
+    winner = app.winner
+    if winner is None:
+        return set()
+    names = {r.name for r in winner.requirements if r.name}
+    table = requirement_name_table()
+    for req in winner.requirements:
+        row = table.get(req.name) if req.name else None
+        if row is not None:
+            names.add(canonicalize_name(row["use"]))
+    prov = provision(ctx, app)
+    if prov is not None:
+        names |= {d.name for d in prov.declared if d.state == "installed"}
+        names |= set(prov.transitive)
+    return names
 
 
 @rule("CP101", "dep-file-missing", Severity.ERROR)
@@ -67,6 +109,8 @@ def dep_file_missing(ctx: RuleContext) -> Iterator[Finding]:
 
     Severity: error when the app imports packages that streamlit does not bring in; warning when it only
     imports streamlit's own dependencies (pandas, numpy, altair, ...); note when it imports nothing else.
+    Namespaces shared by several packages are checked below the shared name: streamlit's protobuf provides
+    `google.protobuf`, not `google.cloud.bigquery`.
 
     ## Why is this bad?
     Community Cloud looks for `uv.lock`, `Pipfile`, `environment.yml`, `requirements.txt` or
@@ -87,7 +131,7 @@ def dep_file_missing(ctx: RuleContext) -> Iterator[Finding]:
         if not app.exists or app.dependency_candidates:
             continue
         imports = third_party_imports(ctx, app)
-        missing = [i for i in imports if i[0] not in STREAMLIT_PROVIDED]
+        missing = [i for i in imports if not streamlit_provides(i[0])]
         where = f"next to {app.entrypoint} or at the repository root" if app.dir else "at the repository root"
         if missing:
             top, file, line = missing[0]
@@ -116,7 +160,8 @@ def dep_file_multiple(ctx: RuleContext) -> Iterator[Finding]:
     Community Cloud uses exactly one file: in the entrypoint's folder first, then at the root, the first of
     `uv.lock`, `Pipfile`, `environment.yml`, `requirements.txt`, `pyproject.toml`. The others are ignored,
     and the build log only says "More than one requirements file detected". Edits to an ignored file have
-    no effect on the deployed app.
+    no effect on the deployed app. (A `pyproject.toml` that the winning file installs, with `-e .` in
+    `requirements.txt`, is not ignored: the project and its dependencies are installed.)
 
     ## Example
     `requirements.txt` and a tooling `pyproject.toml` at the root: Cloud uses `requirements.txt`.
@@ -135,9 +180,13 @@ def dep_file_multiple(ctx: RuleContext) -> Iterator[Finding]:
             continue
         winner, ignored = cands[0], cands[1:]
         manager = MANAGERS[posixpath.basename(winner)]
-        # A pyproject.toml beside a uv.lock is the lock's own project file, not a competing file.
-        competing = [p for p in ignored if not (posixpath.basename(winner) == "uv.lock"
-                                                and p == posixpath.join(posixpath.dirname(winner), "pyproject.toml"))]
+        # A pyproject.toml beside a uv.lock is the lock's own project file, and one the winner installs
+        # (-e . in requirements.txt) is installed with its dependencies: neither is a competing file.
+        installed = {posixpath.join(i.folder, "pyproject.toml") if i.folder else "pyproject.toml"
+                     for i in installed_projects(ctx.project, app.dir)}
+        lock_project = posixpath.join(posixpath.dirname(winner), "pyproject.toml") \
+            if posixpath.basename(winner) == "uv.lock" else None
+        competing = [p for p in ignored if p not in installed and p != lock_project]
         if not competing:
             continue
         yield ctx.finding(
@@ -154,7 +203,10 @@ def dep_file_shadowed(ctx: RuleContext) -> Iterator[Finding]:
     ## Why is this bad?
     The usual story: a `uv.lock` (or a dev `environment.yml`) is committed next to the `requirements.txt`
     that holds the app's packages. Cloud switches to the higher-ranked file and the packages declared only
-    in `requirements.txt` are never installed, so the app fails with `ModuleNotFoundError`.
+    in `requirements.txt` are never installed, so the app fails with `ModuleNotFoundError`. Packages the
+    winning file provides another way are not reported: under a misnamed row (`sklearn` for `scikit-learn`,
+    which CP302 reports), through a local project it installs (`-e .`), or as a dependency of a declared
+    package (CP207).
 
     ## Example
     `uv.lock` for a CLI project at the root, `requirements.txt` with `PyGithub`: Cloud runs `uv sync`,
@@ -173,14 +225,18 @@ def dep_file_shadowed(ctx: RuleContext) -> Iterator[Finding]:
         winner = app.winner
         if not app.exists or winner is None or len(cands) < 2:
             continue
-        provided = {r.name for r in winner.requirements if r.name}
+        provided = provided_by_winner(ctx, app)
         imported: dict[str, tuple[str, int]] = {}
-        for top, file, line in third_party_imports(ctx, app):
-            imported.setdefault(top.lower(), (file, line))
+        for module, file, line in third_party_imports(ctx, app):
+            imported.setdefault(module.split(".", 1)[0].lower(), (file, line))
+        installed = {posixpath.join(i.folder, "pyproject.toml") if i.folder else "pyproject.toml"
+                     for i in installed_projects(ctx.project, app.dir)}
         for other in cands[1:]:
             if posixpath.basename(winner.path) == "uv.lock" and other == posixpath.join(
                     posixpath.dirname(winner.path), "pyproject.toml"):
                 continue
+            if other in installed:
+                continue  # installed by the winner (-e .): what it declares is provided
             parsed = parse_dependency_file(ctx.project, other)
             # Only what the app imports counts: a pip-freeze file next to a Pipfile lists transitive
             # packages the winner's resolver installs anyway.

@@ -3,8 +3,11 @@
 Only code an app reaches is read (``preflight.imports.app_reach``: the entrypoint, ``pages/``, ``st.Page``
 targets and the local modules they import, with the ``sys.path`` Cloud gives the app). Every import is sorted
 into one of: standard library, local module on ``sys.path``, local module Cloud cannot find (CP203, CP204),
-a package the winning dependency file installs, a package only Streamlit brings in (CP202), or a package
-nothing installs (CP201). Import names map to distributions through ``preflight.distributions``.
+a package the winning dependency file installs, a package only Streamlit brings in (CP202), a package only
+a declared package's Requires-Dist brings in (CP207, from ``preflight/data/requires_dist.json.gz``), or a
+package nothing installs (CP201). Import names map to distributions through ``preflight.distributions``.
+Model files the app unpickles are imports too: the classes their pickle streams name (read as data, never
+unpickled: ``preflight.imports.pickled_globals``) need their packages (CP206).
 
 Guards: imports under ``if TYPE_CHECKING:``, in an ``except ImportError:`` fallback, or under a platform or
 Python-version test are never reported; imports under ``try: ... except ImportError`` are at most a note.
@@ -27,7 +30,16 @@ from packaging.utils import canonicalize_name
 from preflight import distributions
 from preflight.apps import App
 from preflight.depfiles import DependencyFile, Requirement, parse_dependency_file
-from preflight.imports import ImportRef, Reach, app_reach, imports_of
+from preflight.imports import (
+    ImportRef,
+    ModelLoad,
+    Reach,
+    app_reach,
+    imports_of,
+    installed_projects,
+    model_loads,
+    pickled_globals,
+)
 from preflight.model import Finding, Severity
 from preflight.rules import RuleContext, rule
 
@@ -165,6 +177,76 @@ def distribution_for(module: str) -> str:
     return parts[0].replace("_", "-")
 
 
+# --------------------------------------------------------------------------- what declared packages depend on
+
+REQUIRES_FILE = "requires_dist.json.gz"
+# How far down the Requires-Dist of declared packages is followed (1 = their own requirements).
+DEPENDENCY_DEPTH = 2
+
+
+@cache
+def _requires_document() -> dict:
+    """``preflight/data/requires_dist.json.gz`` (``scripts/update_requires_dist.py``), decoded once."""
+    import gzip
+    import json
+    from importlib import resources
+
+    from preflight import data
+
+    try:
+        raw = resources.files(data.__name__).joinpath(REQUIRES_FILE).read_bytes()
+        document = json.loads(gzip.decompress(raw))
+    except (FileNotFoundError, OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def requires_meta() -> dict:
+    """The table's meta: ``generated`` (date), ``source`` (words), ``pypi_lookups``, counts."""
+    return dict(_requires_document().get("meta") or {})
+
+
+def dependencies_of(dist: str, specifier: str, extras: tuple[str, ...], env: dict[str, str]
+                    ) -> tuple[str, list[tuple[str, str, tuple[str, ...]]]] | None:
+    """(version, [(canonical, name as written, extras)]) of what ``dist`` requires on Cloud: the newest version
+    in the table that ``specifier`` allows, its Requires-Dist whose markers hold on Cloud's Linux (with
+    ``extras``). None when the table does not know the distribution or no known version matches."""
+    from packaging.requirements import InvalidRequirement
+    from packaging.requirements import Requirement as PackagingRequirement
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    from checks.streamlit_version import marker_applies
+
+    row = (_requires_document().get("projects") or {}).get(_canon(dist))
+    if not isinstance(row, dict) or not isinstance(row.get("versions"), dict):
+        return None
+    try:
+        spec = SpecifierSet(specifier) if specifier else None
+    except InvalidSpecifier:
+        return None
+    versions = []
+    for text in row["versions"]:
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            continue
+        if spec is None or spec.contains(version, prereleases=True):
+            versions.append((version, text))
+    if not versions:
+        return None
+    chosen = max(versions)[1]
+    out = []
+    for text in row["versions"][chosen]:
+        try:
+            parsed = PackagingRequirement(text)
+        except InvalidRequirement:
+            continue
+        if marker_applies(parsed.marker, env, extras):
+            out.append((_canon(parsed.name), parsed.name, tuple(sorted(parsed.extras))))
+    return chosen, out
+
+
 # --------------------------------------------------------------------------- what the winning file installs
 
 
@@ -195,12 +277,18 @@ def _url_name(req: Requirement) -> str:
     return ""
 
 
-def _cloud_env(ctx: RuleContext) -> dict[str, str]:
-    from checks.streamlit_version import linux_environment
+def cloud_env(ctx: RuleContext) -> dict[str, str]:
+    """The marker environment of Cloud for this run: CPython on x86-64 Linux, the Python Cloud will use."""
     from preflight.pythons import cloud_python
 
     python = cloud_python(ctx.config)
-    return linux_environment(python.version if python else None)
+    return cloud_env_for(python.version if python else None)
+
+
+def cloud_env_for(python: str | None) -> dict[str, str]:
+    from checks.streamlit_version import linux_environment
+
+    return linux_environment(python)
 
 
 def _marker_applies(req: Requirement, env: dict[str, str]) -> bool:
@@ -269,6 +357,10 @@ class Provision:
     streamlit_deps: dict[str, str]  # canonical -> "" (streamlit's own) or the dependency that brings it
     unnamed: list[Requirement]  # URL/path rows whose distribution cannot be told
     streamlit_version: str
+    # canonical -> the chain of names from a declared package down to it ("streamlit-webrtc", "aiortc", "av")
+    transitive: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # declared (installed) packages the Requires-Dist table does not know
+    unknown: list[str] = field(default_factory=list)
 
     def installing(self, module: str) -> Declared | None:
         for item in self.declared:
@@ -289,6 +381,27 @@ class Provision:
                 return name, via
         return None
 
+    def through_dependency(self, module: str) -> tuple[str, ...] | None:
+        """The chain from a declared package to the distribution that provides ``module``, when only the
+        Requires-Dist of a declared package installs it (nearest first)."""
+        for name, chain in self.transitive.items():
+            if _surely_provides(name, module):
+                return chain
+        return None
+
+
+def _surely_provides(dist: str, module: str) -> bool:
+    """``provides`` without its lenient guesses, for distributions nobody declared: the import map read the
+    wheel (``provides`` is then a fact), or names ``dist`` for the module, or the module is named like it."""
+    scanned = getattr(distributions, "is_scanned_distribution", None)
+    if scanned is not None and scanned(dist):
+        return provides(dist, module)
+    if dist in _candidates(module):
+        return True
+    parts = module.split(".")
+    depth = 2 if parts[0] in NAMESPACE_TOPS and len(parts) > 1 else 1
+    return any(_canon("-".join(parts[:end])) == dist for end in range(depth, len(parts) + 1))
+
 
 def provision(ctx: RuleContext, app: App) -> Provision | None:
     """What the app's winning dependency file installs (cached per app); None without a winner."""
@@ -303,7 +416,7 @@ def provision(ctx: RuleContext, app: App) -> Provision | None:
     from checks.streamlit_version import streamlit_requires
     from preflight import data
 
-    env = _cloud_env(ctx)
+    env = cloud_env(ctx)
     declared: list[Declared] = []
     unnamed: list[Requirement] = []
     for req in winner.requirements:
@@ -386,9 +499,48 @@ def provision(ctx: RuleContext, app: App) -> Provision | None:
             for dep in streamlit_requires(version, env, nested) or []:
                 if dep.name != "streamlit" and dep.name not in streamlit_deps:
                     declared.append(Declared(dep.name, st_req, via=f"streamlit[{','.join(extras)}]"))
-    found = Provision(winner, declared, streamlit_deps, unnamed, str(version) if version else "")
+    transitive, unknown = _transitive(declared, streamlit_deps, env)
+    found = Provision(winner, declared, streamlit_deps, unnamed, str(version) if version else "", transitive,
+                      unknown)
     cache[key] = found
     return found
+
+
+def _transitive(declared: list[Declared], streamlit_deps: dict[str, str], env: dict[str, str]
+                ) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """What the Requires-Dist of the installed declared packages brings in, DEPENDENCY_DEPTH levels down
+    (breadth first, so the shortest chain is kept), and the declared packages the table does not know."""
+    have = {d.name for d in declared if d.state == "installed"} | set(streamlit_deps) | {"streamlit"}
+    out: dict[str, tuple[str, ...]] = {}
+    unknown: list[str] = []
+    level: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = []  # (canonical, specifier, extras, chain)
+    for item in declared:
+        if item.state != "installed" or item.name in ("streamlit", "streamlit-nightly"):
+            continue
+        req = item.req if not item.via.startswith("streamlit[") else None  # that row is streamlit's
+        spec = req.specifier if req is not None and req.kind in ("name", "conda") else ""
+        if req is not None and req.kind == "conda":
+            from checks.streamlit_version import user_specifier
+
+            parsed = user_specifier(req)
+            spec = str(parsed) if parsed is not None else ""
+        shown = req.raw_name if req is not None and req.raw_name else item.name
+        level.append((item.name, spec, tuple(req.extras) if req is not None else (), (shown,)))
+    for depth in range(DEPENDENCY_DEPTH):
+        following: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = []
+        for name, spec, extras, chain in level:
+            found = dependencies_of(name, spec, extras, env)
+            if found is None:
+                if depth == 0 and name not in unknown:
+                    unknown.append(name)
+                continue
+            for child, written, child_extras in found[1]:
+                if child in have or child in out:
+                    continue
+                out[child] = (*chain, written)
+                following.append((child, "", child_extras, (*chain, written)))
+        level = following
+    return out, unknown
 
 
 def app_reach_of(ctx: RuleContext, app: App) -> Reach:
@@ -403,7 +555,7 @@ def app_reach_of(ctx: RuleContext, app: App) -> Reach:
 class Use:
     """One import that a CP2xx rule reports, with the other places the same thing is imported."""
 
-    kind: str  # "missing", "streamlit", "local-missing", "not-on-path"
+    kind: str  # "missing", "streamlit", "dependency", "local-missing", "not-on-path"
     key: str
     module: str  # the dotted module checked (namespace imports expanded)
     ref: ImportRef
@@ -434,11 +586,17 @@ def _checked_modules(ref: ImportRef) -> list[str]:
 
 def _cp103_covers(ctx: RuleContext, app: App, top: str) -> bool:
     """CP103 reports this import at the ignored dependency file that declares it."""
+    from checks.dependency_files import provided_by_winner
+
     winner = app.winner
     if winner is None:
         return False
-    provided = {r.name for r in winner.requirements if r.name}
+    provided = provided_by_winner(ctx, app)
+    installed = {posixpath.join(i.folder, "pyproject.toml") if i.folder else "pyproject.toml"
+                 for i in installed_projects(ctx.project, app.dir)}
     for other in app.dependency_candidates[1:]:
+        if other in installed:
+            continue
         if posixpath.basename(winner.path) == "uv.lock" and other == posixpath.join(
                 posixpath.dirname(winner.path), "pyproject.toml"):
             continue
@@ -712,6 +870,11 @@ def analyse(ctx: RuleContext, app: App) -> Analysis:
                         detail = {"dist": brought[0], "via": brought[1]}
                         record("streamlit", brought[0], module, ref, local.path, detail)
                     continue
+                chain = prov.through_dependency(module)
+                if chain is not None:
+                    if not ref.guard:
+                        record("dependency", _canon(chain[-1]), module, ref, local.path, {"chain": chain})
+                    continue
                 if hit is not None:
                     continue  # a namespace folder: the import may well succeed (as an empty package)
                 if _gui_import(ref) or _cp103_covers(ctx, app, top):
@@ -813,11 +976,46 @@ def _error_name(use: Use) -> str:
     return ".".join(use.module.split(".")[:2]) if use.top in NAMESPACE_TOPS else use.top
 
 
-def _section_text(declared: Declared) -> str:
+_OTHER_PLATFORMS = (
+    {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt", "platform_machine": "AMD64"},
+    {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "arm64"},
+)
+_OTHER_PYTHONS = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
+
+
+def marker_reason(marker: str, env: dict[str, str], python_text: str | None = None) -> str:
+    """Why a requirement marker that is false on Cloud is false: "does not hold for Python 3.12 (Cloud's
+    default)", "does not hold on Cloud's Linux", or both. ``python_text`` describes the Python (default
+    "Python X.Y")."""
+    from checks.streamlit_version import marker_applies
+
+    python = env.get("python_version", "")
+    python_text = python_text or f"Python {python}"
+
+    def holds(**changes: str) -> bool:
+        return marker_applies(marker, {**env, **changes})
+
+    other_python = any(holds(python_version=v, python_full_version=f"{v}.0", implementation_version=f"{v}.0")
+                       for v in _OTHER_PYTHONS if v != python)
+    other_platform = any(holds(**platform) for platform in _OTHER_PLATFORMS)
+    if other_python and not other_platform:
+        return f"does not hold for {python_text}"
+    if other_platform and not other_python:
+        return "does not hold on Cloud's Linux"
+    return f"does not hold on Cloud's Linux with {python_text}"
+
+
+def _section_text(declared: Declared, ctx: RuleContext | None = None) -> str:
     req = declared.req
     where = f"{req.path}:{req.line}" if req is not None and req.line else (req.path if req is not None else "")
-    if declared.state == "marker" and req is not None:
-        return f"{where} declares it only for {req.marker}, which does not hold on Cloud's Linux"
+    if declared.state == "marker" and req is not None and req.marker:
+        reason = "does not hold on Cloud"
+        if ctx is not None:
+            from preflight.pythons import cloud_python
+
+            python = cloud_python(ctx.config)
+            reason = marker_reason(req.marker, cloud_env(ctx), python.describe if python else None)
+        return f"{where} declares it only for {req.marker}, which {reason}"
     label = req.section if req is not None else "another section"
     label = {"dev-packages": "[dev-packages]"}.get(label, label.replace("group:", "the dependency group ")
                                                      .replace("extra:", "the optional extra "))
@@ -846,7 +1044,8 @@ def _family_member(prov: Provision | None, dist: str) -> str | None:
             or "-" not in wanted:
         return None
     for item in prov.declared:
-        if item.state == "installed" and item.name != wanted and item.name.split("-", 1)[0] == first:
+        if item.state == "installed" and item.name != wanted and item.name.split("-", 1)[0] == first \
+                and item.name in prov.unknown:
             return item.req.raw_name if item.req is not None and item.req.raw_name else item.name
     return None
 
@@ -868,8 +1067,9 @@ def import_not_declared(ctx: RuleContext) -> Iterator[Finding]:
     packages you installed locally, or listed in a file Cloud ignores, are not there, and the app stops with
     `ModuleNotFoundError: No module named '...'` when it reaches the import. The import name is often not
     the name to install (`cv2` comes from `opencv-python-headless`, `sklearn` from `scikit-learn`). A package
-    can also arrive as a dependency of another declared package; this check cannot see those, and the Cloud
-    docs ask you to declare every package you import anyway. Windows-only modules (`winreg`, `msvcrt`) and
+    that arrives as a dependency of a declared package (two levels down, from the dated table
+    `preflight/data/requires_dist.json.gz`) is CP207 instead; for declared packages that table does not know,
+    the message says the import may still arrive that way. Windows-only modules (`winreg`, `msvcrt`) and
     Python 2 modules (`urllib2`, `ConfigParser`) are reported here too: no package brings them to Cloud.
 
     ## Example
@@ -942,18 +1142,20 @@ def import_not_declared(ctx: RuleContext) -> Iterator[Finding]:
                 fix = (f"Add {use.top} @ <wheel URL from {_SPACY_MODEL_URL}> (matching your spaCy version) to "
                        f"{winner.path}.")
             elif off is not None:
-                why = f"{dist} is not installed from {_installs_phrase(app)}: {_section_text(off)}"
+                section = _section_text(off, ctx)
+                why = f"{dist} is not installed from {_installs_phrase(app)}: {section}"
                 fix = add_fix(winner, dist).replace("Add ", "Declare ", 1) if off.state == "section" else \
                     f"Remove the marker from {dist} in {winner.path} (or guard the import)."
             else:
                 why = f"{dist} is not in {_installs_phrase(app)}"
                 fix = add_fix(winner, dist)
-            unless = "" if winner.filename == "uv.lock" or off is not None else \
+            unknown = analysis.provision.unknown if analysis.provision else []
+            unless = "" if winner.filename == "uv.lock" or off is not None or not unknown else \
                 " unless a package you declare happens to depend on it"
             if relative is not None:
                 severity = Severity.WARNING
-                unless = (f" unless it comes in as a dependency of {relative}, which you declare (likely, but this "
-                          f"check cannot see dependencies of dependencies)")
+                unless = (f" unless it comes in as a dependency of {relative}, which you declare (likely, but "
+                          f"cloud-preflight does not know {relative}'s dependencies)")
             if known is False and not distributions.candidates(use.module) and not _SPACY_MODEL_RE.match(use.top):
                 unless += f"; {dist} is not among the widely used PyPI projects either, so if {use.top} is your " \
                           f"own module, commit it"
@@ -1143,6 +1345,167 @@ def import_local_not_on_path(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.finding(message, use.path, ref.line, ref.column, app=app, severity=severity, fix=fix)
 
 
+# Modules a pickle names that never need a package: the pickle machinery and the module run as the script.
+_PICKLE_IGNORED = frozenset({"__main__", "__builtin__", "builtins", "copy_reg", "copyreg", "_codecs", "_reconstructor",
+                             "__mp_main__"})
+
+
+def _model_needs(ctx: RuleContext, app: App, analysis: Analysis
+                 ) -> list[tuple[ModelLoad, str, str, str, list[ModelLoad]]]:
+    """(load, distribution, module, class, other loads) for each package that model files the app unpickles
+    need and that the winning file does not install (nor streamlit, nor a declared package's dependencies):
+    the first load that needs it, and the other loads (other files, other lines) that need it too."""
+
+    prov = analysis.provision
+    reach = analysis.reach
+    stdlib = _stdlib()
+    reported = {use.key for use in analysis.uses if use.kind == "missing"}
+    runtime: set[str] | None = None
+    out: dict[str, tuple[ModelLoad, str, str, str, list[ModelLoad]]] = {}
+    for local in reach.modules:
+        if local.root_only:
+            continue
+        for load in model_loads(ctx.project, local.path, app.dir):
+            scan = pickled_globals(ctx.project, load.model)
+            for module, attribute in scan.globals:
+                top = module.split(".", 1)[0]
+                if top in stdlib or top in _PICKLE_IGNORED or top in ("streamlit", "streamlit_nightly"):
+                    continue
+                if not distributions.candidates(module) and _known_distribution(top.replace("_", "-")) is not True:
+                    continue  # only packages cloud-preflight knows: anything else may be the app's own code
+                found = reach.resolve(ctx.project, module)
+                if found is not None and not found[0].endswith("/"):
+                    continue  # the app's own module
+                if prov is not None and (prov.installing(module) or prov.through_streamlit(module)
+                                         or prov.through_dependency(module)):
+                    continue
+                if prov is None and top in STREAMLIT_TOPS:
+                    continue
+                dist = distribution_for(module)
+                key = _canon(dist)
+                if key in reported:
+                    continue  # an import CP201 reports says it already
+                if key in out:
+                    if load not in out[key][4] and load != out[key][0]:
+                        out[key][4].append(load)
+                    continue
+                if runtime is None:
+                    runtime = _runtime_installs(ctx, reach)
+                if key in runtime:
+                    continue
+                out[key] = (load, dist, module, attribute, [])
+    return list(out.values())
+
+
+# Import names streamlit brings in, for apps without any dependency file (CP206 only).
+STREAMLIT_TOPS = frozenset({"numpy", "pandas", "pyarrow", "PIL", "altair", "pydeck", "requests"})
+
+
+@rule("CP206", "pickled-package-missing", Severity.ERROR)
+def pickled_package_missing(ctx: RuleContext) -> Iterator[Finding]:
+    """A model file the app unpickles needs a package that the dependency file Cloud uses does not install.
+
+    Only files the app's code loads by a path written in the code are read (`pickle.load(open("m.pkl", "rb"))`,
+    `with open(...) as f: pickle.load(f)`, `joblib.load(...)`, `pd.read_pickle(...)`, `torch.load(...)`,
+    `cloudpickle`/`dill`), with the suffixes `.pkl`, `.pickle`, `.joblib`, `.sav`, `.pt`, `.pth`, `.bin`
+    (optionally compressed). The file is data: it is never unpickled. At most its first 64 MB are read and its
+    pickle stream is decoded opcode by opcode (gzip, bz2, xz and zlib compression and torch's zip format are
+    unwrapped) to list the classes it names; a truncated or corrupt stream yields what was read before the
+    damage. Packages streamlit brings in (numpy, pandas) and the app's own modules are not reported.
+
+    ## Why is this bad?
+    A pickle stores an object as "import this class from this module, then fill in its state". A scikit-learn
+    model pickled on your machine imports `sklearn` when it is loaded, although your code never does
+    `import sklearn`: on Community Cloud, without `scikit-learn` in the dependency file, the load fails with
+    `ModuleNotFoundError: No module named 'sklearn'`. Import checkers cannot see this; the package is needed all
+    the same (and best pinned to the version that wrote the file).
+
+    ## Example
+    ```python
+    with open("models/model.pkl", "rb") as f:
+        model = pickle.load(f)   # a RandomForestClassifier
+    ```
+    with a `requirements.txt` that lists only `streamlit` and `pandas`.
+
+    ## Fix
+    Add the distribution named in the message to the dependency file Cloud uses, pinned to the version the
+    model was saved with.
+
+    ## References
+    - https://docs.python.org/3/library/pickle.html#pickling-class-instances
+    - https://scikit-learn.org/stable/model_persistence.html
+    - https://github.com/machinelearningZH/simply-simplify-language/issues/9
+    """
+    for app in ctx.apps:
+        if not app.exists:
+            continue
+        analysis = analyse(ctx, app)
+        winner = app.winner
+        for load, dist, module, attribute, others in _model_needs(ctx, app, analysis):
+            top = module.split(".", 1)[0]
+            where = f"which is not in {_installs_phrase(app)}" if winner is not None else \
+                "and there is no dependency file, so Community Cloud installs only streamlit and its dependencies"
+            also = ""
+            if others:
+                shown = ", ".join(f"{o.model} at {o.path}:{o.line}" for o in others[:2])
+                also = f" (also {shown}{f' and {len(others) - 2} more' if len(others) > 2 else ''})"
+            yield ctx.finding(
+                f"{load.model} was pickled with {dist} objects (\"{module}.{attribute}\"); unpickling it on "
+                f"Community Cloud needs {dist}, {where}, so {load.call}() fails with ModuleNotFoundError: No module "
+                f"named '{top}'{also}.",
+                load.path, load.line, load.column, app=app,
+                fix=(add_fix(winner, dist) if winner is not None else f"Add a requirements.txt with {dist}.")
+                .rstrip(".") + " (pinned to the version that saved the file).")
+
+
+@rule("CP207", "import-only-via-dependency", Severity.WARNING)
+def import_only_via_dependency(ctx: RuleContext) -> Iterator[Finding]:
+    """The app imports a package that is not declared and arrives only as a dependency of a declared package.
+
+    What a declared package depends on comes from the dated table `preflight/data/requires_dist.json.gz`
+    (`scripts/update_requires_dist.py`: wheel metadata of about 900 widely used projects, plus a few single
+    look-ups), for the newest version there that the declared specifier allows, two levels down, with the
+    markers evaluated for Cloud's Linux and Python. Declared packages the table does not know are not followed
+    (CP201 then reports the import, and says it may still arrive this way).
+
+    ## Why is this bad?
+    The import works on Community Cloud today: `pip`/`uv` install the declared package's own requirements,
+    so `import av` works when only `streamlit-webrtc` is declared. But nothing pins it: a new release of
+    `streamlit-webrtc` can drop or re-pin `av`, and the app breaks on the next deploy although you changed
+    nothing. The Cloud docs ask you to declare every package you import.
+
+    ## Example
+    ```python
+    import av
+    ```
+    with a `requirements.txt` that lists `streamlit-webrtc` but not `av`.
+
+    ## Fix
+    Declare the package you import in the dependency file Cloud uses (pinned, or with the range you tested).
+
+    ## References
+    - https://docs.streamlit.io/deploy/community-cloud/deploy-your-app/app-dependencies
+    - https://packaging.python.org/en/latest/specifications/core-metadata/#requires-dist-multiple-use
+    """
+    for app in ctx.apps:
+        if not app.exists or app.winner is None:
+            continue
+        analysis = analyse(ctx, app)
+        for use in analysis.uses:
+            if use.kind != "dependency":
+                continue
+            chain = use.detail["chain"]
+            dist = chain[-1]
+            how = " depends on ".join(chain[:2])
+            if len(chain) > 2:
+                how += "".join(f", which depends on {name}" for name in chain[2:])
+            yield ctx.finding(
+                f"\"{use.ref.statement}\" works on Community Cloud only because {how}: {dist} is not in "
+                f"{_installs_phrase(app)}{_also(use)}. Declare it, so a new release of {chain[0]} cannot remove "
+                f"or re-pin it under you.",
+                use.path, use.ref.line, use.ref.column, app=app, fix=add_fix(app.winner, dist))
+
+
 # Declared packages that apps use without importing them: servers, database drivers named in connection URLs,
 # pandas/plotly engines and plug-ins, build tools, type stubs and test tools.
 _USED_WITHOUT_IMPORT = frozenset({
@@ -1203,6 +1566,9 @@ def declared_not_imported(ctx: RuleContext) -> Iterator[Finding]:
                 if not ref.level and ref.module:
                     imported += _checked_modules(ref)
                     imported += [f"{ref.module}.{n}" for n in ref.names if n != "*"]
+            if not local.root_only:  # packages a model file needs when it is unpickled (CP206) are used too
+                for load in model_loads(ctx.project, local.path, app.dir):
+                    imported += pickled_globals(ctx.project, load.model).modules
         blob = b"\n".join(texts)
         stdlib = _stdlib()
         from preflight import data
@@ -1234,5 +1600,5 @@ def declared_not_imported(ctx: RuleContext) -> Iterator[Finding]:
 
 
 RULES = (import_not_declared, import_only_via_streamlit, import_local_not_found, import_local_not_on_path,
-         declared_not_imported)
+         declared_not_imported, pickled_package_missing, import_only_via_dependency)
 DEFAULT_OFF = {"CP205"}

@@ -425,7 +425,7 @@ def _dataclasses(ctx: RuleContext, app: App, req: Requirement) -> Iterator[Findi
 
 
 @cache
-def _import_name_table() -> dict[str, dict[str, Any]]:
+def requirement_name_table() -> dict[str, dict[str, Any]]:
     """Canonical requirement name -> row of ``[requirement-names]`` in ``import_names.toml``."""
     from preflight import data
 
@@ -453,33 +453,38 @@ def _app_imports(ctx: RuleContext, app: App) -> set[str]:
 
 @rule("CP302", "req-import-name", Severity.ERROR)
 def req_import_name(ctx: RuleContext) -> Iterator[Finding]:
-    """An import name is listed where the PyPI distribution name belongs.
+    """An import name (or a module path) is listed where the PyPI distribution name belongs.
 
     Severity: error when the name does not exist on PyPI or installs a different, stale or broken project
-    (`cv2`, `PIL`, `sklearn`, `yaml`, `docx`, `jwt`, ...); note for shims that still pull in the right
-    package (`bs4`, `dotenv`).
+    (`cv2`, `PIL`, `sklearn`, `yaml`, `docx`, `jwt`, `matplotlib.pyplot`, ...); note for shims that still pull
+    in the right package (`bs4`, `dotenv`, `imblearn`, `plotly.express`, which installers read as the
+    `plotly-express` project); warning for a module path whose normalised name is a PyPI project this check
+    knows nothing more about.
 
     ## Why is this bad?
     The name you `import` is often not the name you install: `import cv2` comes from `opencv-python-headless`,
     `import sklearn` from `scikit-learn`, `import yaml` from `PyYAML`. Listing the import name makes the
     installer stop ("No matching distribution found for cv2"), or installs an unrelated project under that
-    name (`docx`, `jwt`, `serial`), or a stub that now always fails (`sklearn`, since 2023-12-01).
+    name (`docx`, `jwt`, `serial`), or a stub that now always fails (`sklearn`, since 2023-12-01). A module
+    path such as `plotly.express` or `matplotlib.pyplot` is read as a project name after normalisation
+    (`plotly-express`, `matplotlib-pyplot`): sometimes a shim, usually nothing.
 
     ## Example
     ```text
     sklearn
     cv2
     PIL
+    plotly.express
     ```
 
     ## Fix
-    Replace each with its distribution: `scikit-learn`, `opencv-python-headless`, `pillow`.
+    Replace each with its distribution: `scikit-learn`, `opencv-python-headless`, `pillow`, `plotly`.
 
     ## References
     - https://docs.streamlit.io/knowledge-base/dependencies/module-not-found-error
     - https://github.com/scikit-learn/sklearn-pypi-package
     """
-    table = _import_name_table()
+    table = requirement_name_table()
     if not table:
         return
     for app in ctx.apps:
@@ -494,6 +499,7 @@ def req_import_name(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             row = table.get(req.name)
             if row is None:
+                yield from _module_path(ctx, app, req, rows)
                 continue
             dist = row["use"]
             if canonicalize_name(dist) == req.name:
@@ -516,9 +522,11 @@ def req_import_name(ctx: RuleContext) -> Iterator[Finding]:
                 why = "Cloud's install fails or installs the wrong project" if severity is Severity.ERROR else \
                     "it works today only through a shim"
             if also_declared:
+                extra = "an extra project" if str(row.get("status")) == "note" else \
+                    "an extra, unrelated project"
                 yield ctx.finding(
                     f"\"{shown}\" is an import name, not the package the app needs: {why}. {dist} is declared "
-                    f"too, so this line only installs an extra, unrelated project.",
+                    f"too, so this line only installs {extra}.",
                     req.path, req.line, app=app, severity=severity, fix=f"Delete the \"{shown}\" line.")
                 continue
             yield ctx.finding(
@@ -526,6 +534,53 @@ def req_import_name(ctx: RuleContext) -> Iterator[Finding]:
                 f"instead.",
                 req.path, req.line, app=app, severity=severity,
                 fix=f"Replace \"{shown}\" with \"{dist}\" (pip install {dist}).")
+
+
+_DOTTED_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+
+
+def _module_path(ctx: RuleContext, app: App, req: Requirement, rows: list[Requirement]) -> Iterator[Finding]:
+    """A dotted module path written as a requirement (``plotly.express``, ``sklearn.linear_model``): installers
+    read it as the normalised name (``plotly-express``), a different project or none at all."""
+    from checks.imports import cloud_env, dependencies_of
+    from preflight import distributions
+
+    raw = req.raw_name or ""
+    if not _DOTTED_NAME_RE.match(raw):
+        return
+    providers = [canonicalize_name(d.split("[", 1)[0]) for d in distributions.candidates(raw)]
+    if not providers or req.name in providers:
+        return  # unknown module, or the distribution is named like the module (ruamel.yaml, azure.storage.blob)
+    dist = distributions.candidates(raw)[0].split("[", 1)[0]
+    wanted = canonicalize_name(dist)
+    normalised = req.name
+    also_declared = any(r.kind == "name" and r.name == wanted for r in rows)
+    found = dependencies_of(normalised, req.specifier, req.extras, cloud_env(ctx))
+    head = (f"\"{raw}\" is a module path (the module {raw} of {dist}), not the name of a package: installers read "
+            f"it as {normalised}")
+    if found is not None and any(child == wanted for child, _written, _extras in found[1]):
+        severity = Severity.NOTE
+        message = f"{head}, a separate PyPI project that depends on {dist}, so it works" + (
+            "." if also_declared else f"; declare {dist} itself.")
+    elif found is not None:
+        severity = Severity.ERROR
+        message = f"{head}, a different PyPI project that does not install {dist}."
+    elif distributions.is_known_distribution(normalised):
+        severity = Severity.WARNING
+        message = (f"{head}, a different PyPI project; whether it installs {dist}, cloud-preflight does not "
+                   f"know.")
+    else:
+        severity = Severity.ERROR
+        stops = (f"\"No matching distribution found for {raw}\"" if app.winner is not None
+                 and app.winner.filename in _PIP_FILES else "an unsatisfiable-requirements error")
+        message = (f"{head}, which is not a known PyPI project: Cloud's installer is expected to stop with "
+                   f"{stops}, and nothing from this file is installed.")
+    if also_declared:
+        message += f" {dist} is declared too, so the line is not needed."
+        fix = f"Delete the \"{raw}\" line."
+    else:
+        fix = f"Replace \"{raw}\" with \"{dist}\" (pip install {dist})."
+    yield ctx.finding(message, req.path, req.line, app=app, severity=severity, fix=fix)
 
 
 # --------------------------------------------------------------------------- CP303 local paths

@@ -1,7 +1,8 @@
 """Apps: one per entrypoint. Cloud runs ``streamlit run <entrypoint>`` from the repository root.
 
 Entrypoints are named by the user (``--entrypoint``, config ``entrypoints``) or detected: Python files that
-import streamlit, are not imported by other app files, are not pages of another app and are not tests.
+import streamlit, are not imported by other app files, are not pages of another app and are not tests, and
+(when any file does) run something at their top level rather than only define functions and classes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from preflight import depfiles
-from preflight.imports import LocalModule, imports_of, reachable_modules
+from preflight.imports import LocalModule, imports_of, reachable_modules, resolve_module
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -160,6 +161,80 @@ def imports_streamlit(project: Project, path: str) -> bool:
     return any(ref.top == "streamlit" for ref in imports_of(project, path))
 
 
+_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass,
+                ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Global, ast.Nonlocal)
+
+
+def definitions_only(project: Project, path: str) -> bool:
+    """True for a module whose top level only imports, defines functions and classes and binds values
+    without calling streamlit: run as a script it shows nothing, so it is a helper, not an app. An
+    ``if __name__ == "__main__":`` block, a call at the top level (``st.title(...)``, ``main()``), a loop or a
+    ``with`` block all count as running something."""
+    tree = project.python(path)
+    if tree is None:
+        return False
+    aliases = {"streamlit"}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            aliases |= {a.asname or "streamlit" for a in node.names if a.name.split(".", 1)[0] == "streamlit"}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".", 1)[0] == "streamlit":
+            aliases |= {a.asname or a.name for a in node.names}
+    return _only_definitions(tree.body, aliases)
+
+
+def _imports_an_app(project: Project, path: str) -> bool:
+    """A thin launcher: ``path`` imports a local module that imports streamlit and runs something (importing
+    it runs the app)."""
+    folder = posixpath.dirname(path)
+    for ref in imports_of(project, path, folder):
+        for target in (ref.module, *(f"{ref.module}.{n}" for n in ref.names if n != "*")):
+            found = resolve_module(project, target, [folder, ""] if folder else [""])
+            if found is not None and not found[0].endswith("/") and found[0] != path \
+                    and imports_streamlit(project, found[0]) and not definitions_only(project, found[0]):
+                return True
+    return False
+
+
+def _only_definitions(body: list[ast.stmt], aliases: set[str]) -> bool:
+    for stmt in body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # a docstring
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            if stmt.value is not None and _calls_streamlit(stmt.value, aliases):
+                return False
+            continue
+        if isinstance(stmt, _DEFINITIONS):
+            continue
+        if isinstance(stmt, ast.Try):
+            if not all(_only_definitions(part, aliases) for part in
+                       (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody)):
+                return False
+            continue
+        if isinstance(stmt, ast.If):
+            test = stmt.test
+            if isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__":
+                return False  # if __name__ == "__main__": ... runs under streamlit run
+            if _calls_streamlit(test, aliases) or not (_only_definitions(stmt.body, aliases)
+                                                        and _only_definitions(stmt.orelse, aliases)):
+                return False
+            continue
+        return False
+    return True
+
+
+def _calls_streamlit(expr: ast.expr, aliases: set[str]) -> bool:
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call):
+            func = node.func
+            while isinstance(func, ast.Attribute):
+                func = func.value
+            if isinstance(func, ast.Call):
+                continue  # st.columns(2)[0] walks into the inner call separately
+            if isinstance(func, ast.Name) and func.id in aliases:
+                return True
+    return False
+
+
 def detect_entrypoints(project: Project) -> list[str]:
     """Likely entrypoints, conventional names first, then by path."""
     py_files = [p for p in project.files if p.endswith(".py")]
@@ -192,6 +267,11 @@ def detect_entrypoints(project: Project) -> list[str]:
             if resolved != cand:
                 imported.add(resolved)
     found = [c for c in candidates if c not in imported]
+    # Drop helper modules nobody imports (yet): their top level only defines things and renders nothing. Not
+    # when that would leave no entrypoint at all.
+    runs = [c for c in found if not definitions_only(project, c) or _imports_an_app(project, c)]
+    if runs:
+        found = runs
 
     def rank(path: str) -> tuple:
         name = posixpath.basename(path)

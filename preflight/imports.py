@@ -739,3 +739,403 @@ def app_reach(project: Project, seeds: list[str], entry_dir: str) -> Reach:
 def reachable_modules(project: Project, seeds: list[str], entry_dir: str) -> list[LocalModule]:
     """Local Python files reached from ``seeds`` through imports, breadth-first, seeds included."""
     return app_reach(project, seeds, entry_dir).modules
+
+
+# --------------------------------------------------------------------------- model files the app unpickles
+
+# Model files are data: they are never unpickled here. Their pickle stream is parsed opcode by opcode
+# (``pickletools.genops`` only decodes opcodes and arguments) to list the classes it names, and so the modules
+# that unpickling them on Cloud will import.
+MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".sav", ".pt", ".pth", ".bin")
+_COMPRESSED_SUFFIXES = ("", ".gz", ".bz2", ".xz", ".lzma", ".z", ".zip")
+# Calls that unpickle a file (dotted names after import aliases are resolved) and whether they take bytes.
+MODEL_LOADERS = {
+    "pickle.load": False, "pickle.loads": True, "_pickle.load": False, "_pickle.loads": True,
+    "cPickle.load": False, "cloudpickle.load": False, "cloudpickle.loads": True, "dill.load": False,
+    "dill.loads": True, "joblib.load": False, "sklearn.externals.joblib.load": False, "pandas.read_pickle": False,
+    "torch.load": False,
+}
+_FILE_KEYWORDS = ("file", "filename", "filepath_or_buffer", "f", "path", "data")
+_OPENERS = ("open", "io.open", "builtins.open", "gzip.open", "bz2.open", "lzma.open", "codecs.open")
+PICKLE_READ_LIMIT = 64 * 1024 * 1024  # bytes of a model file read at most
+_MAX_OPCODES = 1_000_000
+_MAX_PICKLES = 8  # concatenated pickles read from one file (torch's legacy format writes five)
+_MAX_GLOBALS = 2_000
+
+
+@dataclass(frozen=True)
+class ModelLoad:
+    """A call in app code that unpickles a committed model file."""
+
+    path: str  # the module with the call
+    line: int
+    column: int
+    call: str  # "pickle.load", "joblib.load", ...
+    model: str  # repo path of the model file
+
+
+def model_loads(project: Project, path: str, entry_dir: str) -> list[ModelLoad]:
+    """Calls in ``path`` that unpickle a model file named by a literal path (cached per module and app folder).
+
+    The file is found from the working directory (the repository root on Cloud), else from the entrypoint's
+    folder or the module's folder (a path written for another working directory is CP7xx's business; the file
+    it means still needs its packages)."""
+    cache: dict[tuple[str, str], list[ModelLoad]] = project.__dict__.setdefault("_model_loads_cache", {})
+    key = (path, entry_dir)
+    if key in cache:
+        return cache[key]
+    out: list[ModelLoad] = []
+    data = project.read_bytes(path)
+    if data and any(word in data for word in (b"load", b"read_pickle")):
+        from preflight.pysource import calls, import_aliases
+
+        tree = project.python(path)
+        loaders = [(node, name) for node, name in calls(project, path) if name in MODEL_LOADERS]
+        if tree is not None and loaders:
+            evaluator = _PathEvaluator(path, tree)
+            aliases = import_aliases(project, path)
+            bound = _with_bindings(tree)
+            for node, name in loaders:
+                arg = node.args[0] if node.args else next(
+                    (k.value for k in node.keywords if k.arg in _FILE_KEYWORDS), None)
+                if arg is None:
+                    continue
+                scope = bound.get(id(node), {})
+                for model in _model_paths(project, evaluator, aliases, scope, arg, path, entry_dir):
+                    out.append(ModelLoad(path, node.lineno, node.col_offset + 1, name, model))
+                    break
+    out.sort(key=lambda load: (load.line, load.column))
+    cache[key] = out
+    return out
+
+
+def _with_bindings(tree: ast.Module) -> dict[int, dict[str, ast.expr]]:
+    """id(call) -> {name: opener call} for names bound by ``with open(...) as f`` around the call."""
+    out: dict[int, dict[str, ast.expr]] = {}
+
+    def visit(node: ast.AST, scope: dict[str, ast.expr], depth: int) -> None:
+        if depth > 200:
+            return
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            inner = dict(scope)
+            for item in node.items:
+                visit(item.context_expr, scope, depth + 1)
+                if isinstance(item.optional_vars, ast.Name) and isinstance(item.context_expr, ast.Call):
+                    inner[item.optional_vars.id] = item.context_expr
+            for stmt in node.body:
+                visit(stmt, inner, depth + 1)
+            return
+        if isinstance(node, ast.Call) and scope:
+            out[id(node)] = scope
+        for child in ast.iter_child_nodes(node):
+            visit(child, scope, depth + 1)
+
+    visit(tree, {}, 0)
+    return out
+
+
+def _model_paths(project: Project, evaluator: _PathEvaluator, aliases: dict[str, str],
+                 scope: dict[str, ast.expr], arg: ast.expr, path: str, entry_dir: str) -> list[str]:
+    """Existing repo paths of the model file ``arg`` names (an expression, ``open(...)``, a name bound by
+    ``with open(...) as f`` or ``f = open(...)``, ``.read()``/``.read_bytes()`` of those)."""
+    from preflight.pysource import dotted_name
+
+    expr: ast.expr | None = arg
+    for _ in range(4):
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and not expr.args \
+                and expr.func.attr in ("read", "read_bytes", "getvalue"):
+            expr = expr.func.value  # open(p).read(), Path(p).read_bytes()
+            continue
+        if isinstance(expr, ast.Name):
+            if expr.id in scope:
+                expr = scope[expr.id]
+                continue
+            value = evaluator.names.get(expr.id)
+            if isinstance(value, ast.Call):
+                expr = value
+                continue
+        if isinstance(expr, ast.Call):
+            name = dotted_name(expr.func, aliases) or ""
+            if name in _OPENERS and expr.args:
+                expr = expr.args[0]
+                continue
+            if isinstance(expr.func, ast.Attribute) and expr.func.attr == "open":
+                expr = expr.func.value  # Path(p).open("rb")
+                continue
+        break
+    if expr is None:
+        return []
+    value = evaluator.value(expr)
+    written = evaluator.literal(expr)
+    if written is None and isinstance(expr, ast.Name) and isinstance(evaluator.names.get(expr.id), ast.Constant):
+        written = evaluator.literal(evaluator.names[expr.id])  # type: ignore[arg-type]
+    found: list[str] = []
+    tries = [value] if isinstance(value, str) else []
+    if written is not None and not written.startswith(("/", "~")):
+        for base in (entry_dir, posixpath.dirname(path)):
+            joined = _norm(posixpath.join(base, written) if base else written)
+            tries.append(joined)
+    for candidate in tries:
+        if isinstance(candidate, str) and candidate not in found and is_model_file(candidate) \
+                and project.exists(candidate):
+            found.append(candidate)
+    return found
+
+
+def is_model_file(path: str) -> bool:
+    lower = path.lower()
+    return any(lower.endswith(suffix + extra) for suffix in MODEL_SUFFIXES for extra in _COMPRESSED_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class PickleScan:
+    """What a model file's pickle stream names: (module, attribute) of every class or function it imports."""
+
+    globals: tuple[tuple[str, str], ...]
+    state: str  # "ok", "partial" (truncated, corrupt or past a limit: what was read is listed), "not-pickle",
+    #             "lfs-pointer", "unreadable"
+
+    @property
+    def modules(self) -> list[str]:
+        return list(dict.fromkeys(module for module, _ in self.globals))
+
+
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+
+
+def pickled_globals(project: Project, path: str) -> PickleScan:
+    """The classes and functions a committed pickle (plain, compressed, or a torch zip) refers to (cached).
+    At most ``PICKLE_READ_LIMIT`` bytes are read; nothing is unpickled."""
+    cache: dict[str, PickleScan] = project.__dict__.setdefault("_pickle_scan_cache", {})
+    if path not in cache:
+        data = _read_head(project, path, PICKLE_READ_LIMIT)
+        cache[path] = _scan_model_bytes(data)
+    return cache[path]
+
+
+def _read_head(project: Project, path: str, limit: int) -> bytes | None:
+    """The first ``limit`` bytes of a committed file, without keeping big files in the project's cache."""
+    import os
+    import stat
+
+    from preflight.project import MAX_PARSE_BYTES
+
+    size = project.size(path)
+    if size is None or size <= MAX_PARSE_BYTES or path not in project.file_set:
+        return project.read_bytes(path)  # small files, and symlinks (resolved, within the repository, by it)
+    # A big regular file: read its head only, and only when its real path is inside the repository (no
+    # symlinked folder on the way leads out of it).
+    try:
+        root = os.path.realpath(project.root)
+        full = os.path.realpath(project.root / path)
+        if os.path.commonpath([root, full]) != root or not stat.S_ISREG(os.stat(full).st_mode):
+            return None
+        with open(full, "rb") as handle:
+            return handle.read(limit)
+    except (OSError, ValueError):
+        return None
+
+
+def _scan_model_bytes(data: bytes | None) -> PickleScan:
+    if data is None:
+        return PickleScan((), "unreadable")
+    if data.startswith(_LFS_POINTER):
+        return PickleScan((), "lfs-pointer")
+    data, complete = _unwrap(data)
+    if data is None:
+        return PickleScan((), "not-pickle")
+    found, parsed_all = _pickle_globals(data)
+    if not found and not parsed_all:
+        return PickleScan((), "not-pickle")
+    return PickleScan(tuple(found), "ok" if complete and parsed_all else "partial")
+
+
+def _unwrap(data: bytes) -> tuple[bytes | None, bool]:
+    """(pickle bytes, complete) from a plain pickle, a gzip/bz2/xz/zlib-compressed one (joblib's compressors)
+    or a zip holding ``data.pkl`` (torch.save); decompression stops at ``PICKLE_READ_LIMIT`` bytes."""
+    import bz2
+    import lzma
+    import zlib
+
+    limit = PICKLE_READ_LIMIT
+    try:
+        if data.startswith(b"PK\x03\x04"):
+            return _zip_member(data)
+        if data.startswith(b"\x1f\x8b"):
+            inflater = zlib.decompressobj(31)
+            out = inflater.decompress(data, limit)
+            return out, inflater.eof
+        if data.startswith(b"BZh"):
+            bunzip = bz2.BZ2Decompressor()
+            out = bunzip.decompress(data, limit)
+            return out, bunzip.eof
+        if data.startswith((b"\xfd7zXZ\x00", b"]\x00\x00")):
+            unxz = lzma.LZMADecompressor()
+            out = unxz.decompress(data, limit)
+            return out, unxz.eof
+        if len(data) > 2 and data[0] == 0x78 and (data[0] << 8 | data[1]) % 31 == 0:
+            inflater = zlib.decompressobj()
+            out = inflater.decompress(data, limit)
+            return out, inflater.eof
+    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError):
+        return None, False
+    return data, True
+
+
+def _zip_member(data: bytes) -> tuple[bytes | None, bool]:
+    """The pickle inside a zip (``<archive>/data.pkl`` for torch.save), read with zipfile when the central
+    directory was read, else from the local file headers (a truncated read of a big file)."""
+    import io
+    import struct
+    import zipfile
+    import zlib
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = [n for n in archive.namelist() if n.endswith("data.pkl")] or \
+                [n for n in archive.namelist() if n.endswith((".pkl", ".pickle"))]
+            if not names:
+                return None, True
+            with archive.open(names[0]) as member:
+                out = member.read(PICKLE_READ_LIMIT)
+            return out, len(out) < PICKLE_READ_LIMIT
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error):
+        pass
+    offset = 0
+    for _ in range(64):
+        if data[offset:offset + 4] != b"PK\x03\x04" or offset + 30 > len(data):
+            return None, False
+        (_flags, method, _crc, csize, _usize, name_len, extra_len) = struct.unpack(
+            "<2xHH4xIII HH".replace(" ", ""), data[offset + 4:offset + 30])
+        start = offset + 30 + name_len + extra_len
+        name = data[offset + 30:offset + 30 + name_len].decode("utf-8", "replace")
+        body = data[start:start + csize] if csize else data[start:]
+        if name.endswith(("data.pkl", ".pkl", ".pickle")):
+            if method == 0:
+                return body, len(body) == csize and csize > 0
+            if method == 8:
+                try:
+                    inflater = zlib.decompressobj(-15)
+                    return inflater.decompress(body, PICKLE_READ_LIMIT), inflater.eof
+                except zlib.error:
+                    return None, False
+            return None, False
+        if not csize:
+            return None, False
+        offset = start + csize
+    return None, False
+
+
+_IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_STRING_OPS = frozenset({"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING", "BINSTRING",
+                         "SHORT_BINSTRING"})
+_NEUTRAL_OPS = frozenset({"PROTO", "FRAME", "MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"})
+# Resynchronising after bytes that are not opcodes (joblib writes numpy array data between pickle frames):
+# "\x8c<len><module>[\x94]\x8c<len><name>[\x94]\x93" (protocol 4+) and "c<module>\n<name>\n" (protocols 0-3).
+# (At least 3 and 2 characters: random bytes in array data are then very unlikely to look like one.)
+_GLOBAL_TEXT_RE = re.compile(rb"c([A-Za-z_][A-Za-z0-9_.]{2,199})\n([A-Za-z_][A-Za-z0-9_.]{1,199})\n")
+
+
+def _pickle_globals(data: bytes) -> tuple[list[tuple[str, str]], bool]:
+    """(module, name) pairs named by GLOBAL, INST and STACK_GLOBAL opcodes, in order; True when every pickle in
+    ``data`` was parsed to its STOP opcode without leaving bytes unexplained."""
+    import io
+    import pickletools
+
+    found: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(module: object, name: object) -> None:
+        if isinstance(module, str) and isinstance(name, str) and _IDENTIFIER_PATH.match(module) \
+                and (module, name) not in seen and len(seen) < _MAX_GLOBALS:
+            seen.add((module, name))
+            found.append((module, name))
+
+    stream = io.BytesIO(data)
+    operations = 0
+    clean = False
+    failed_at: int | None = None
+    for _ in range(_MAX_PICKLES):
+        start = stream.tell()
+        if start >= len(data):
+            break
+        memo: dict[int, object] = {}
+        pushed: list[object] = [None, None]
+        stopped = False
+        try:
+            for opcode, arg, _pos in pickletools.genops(stream):
+                operations += 1
+                if operations > _MAX_OPCODES:
+                    break
+                name = opcode.name
+                if name in ("GLOBAL", "INST") and isinstance(arg, str):
+                    module, _, attribute = arg.partition(" ")
+                    add(module, attribute)
+                    pushed.append(None)
+                elif name == "STACK_GLOBAL":
+                    add(pushed[-2], pushed[-1])
+                    pushed.append(None)
+                elif name in _STRING_OPS:
+                    pushed.append(arg if isinstance(arg, str) else None)
+                elif name == "MEMOIZE":
+                    if len(memo) < 100_000:
+                        memo[len(memo)] = pushed[-1]
+                elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
+                    if isinstance(arg, int) and len(memo) < 100_000:
+                        memo[arg] = pushed[-1]
+                elif name in ("GET", "BINGET", "LONG_BINGET"):
+                    pushed.append(memo.get(arg) if isinstance(arg, int) else None)
+                elif name == "STOP":
+                    stopped = True
+                elif name not in _NEUTRAL_OPS:
+                    pushed.append(None)
+                del pushed[:-2]
+        except Exception:  # noqa: BLE001 - corrupt or truncated data ends the parse, never the check
+            failed_at = stream.tell()
+            break
+        if operations > _MAX_OPCODES or not stopped:
+            failed_at = stream.tell()
+            break
+        if stream.tell() >= len(data):
+            clean = True
+            break
+    if failed_at is not None and operations <= _MAX_OPCODES:
+        _resync(data[max(failed_at - 1, 0):], add)
+    return found, clean
+
+
+def _resync(rest: bytes, add) -> None:
+    """Class references after bytes that are not opcodes: literal module/name pairs only."""
+    for match in _GLOBAL_TEXT_RE.finditer(rest):
+        add(match.group(1).decode("ascii"), match.group(2).decode("ascii"))
+    position = rest.find(b"\x8c")
+    checked = 0
+    while position != -1 and checked < 1_000_000:
+        checked += 1
+        first = _short_unicode(rest, position)
+        if first is not None:
+            module, after = first
+            if rest[after:after + 1] == b"\x94":
+                after += 1
+            second = _short_unicode(rest, after) if rest[after:after + 1] == b"\x8c" else None
+            if second is not None:
+                name, end = second
+                if rest[end:end + 1] == b"\x94":
+                    end += 1
+                if rest[end:end + 1] == b"\x93":
+                    add(module, name)
+        position = rest.find(b"\x8c", position + 1)
+
+
+def _short_unicode(data: bytes, position: int) -> tuple[str, int] | None:
+    if position + 2 > len(data):
+        return None
+    length = data[position + 1]
+    end = position + 2 + length
+    if not length or end > len(data):
+        return None
+    try:
+        text = data[position + 2:end].decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    return (text, end) if _IDENTIFIER_PATH.match(text) else None

@@ -89,3 +89,34 @@ def test_package_init_is_never_an_entrypoint(tmp_path):
         "apps/web/components/editor/__init__.py": ST + "def widget(): st.write(1)\n",
     })
     assert detect_entrypoints(project) == ["apps/web/main.py"]
+
+
+def test_helpers_nobody_imports_are_not_entrypoints(tmp_path):
+    # aadarshprem82/Cricket-Streamlit-App: utils/auth.py and utils/cache_manager.py import streamlit, and no file
+    # imports them (dead helpers): they only define functions, so running them shows nothing.
+    project = make(tmp_path, {
+        "app.py": ST + "from utils.db import connect\nst.title('Cricket')\n",
+        "utils/db.py": "def connect(): return None\n",
+        "utils/auth.py": "import hashlib\n\ndef login():\n    import streamlit as st\n    st.session_state.user = 1\n",
+        "utils/cache_manager.py": ST + "from datetime import datetime\nKEYS = ['a']\n\n"
+                                  "@st.cache_data\ndef get(key):\n    return st.session_state.get(key)\n",
+        "pages/1_Scores.py": ST + "st.write(1)\n",
+    })
+    assert detect_entrypoints(project) == ["app.py"]
+
+
+def test_apps_that_run_at_the_top_level_stay_entrypoints(tmp_path):
+    project = make(tmp_path, {
+        "dashboard.py": ST + "choice = st.sidebar.selectbox('x', [1, 2])\n",
+        "main_app.py": ST + "def main():\n    st.title('x')\n\nif __name__ == '__main__':\n    main()\n",
+        "tool/run.py": ST + "def main():\n    st.title('x')\n\nmain()\n",
+        "launcher/start.py": ST + "import ui  # importing it runs the app\n",
+        "launcher/ui.py": ST + "st.title('ui')\n",
+        "helpers/widgets.py": ST + "def header():\n    st.title('x')\n",
+    })
+    assert detect_entrypoints(project) == ["dashboard.py", "main_app.py", "launcher/start.py", "tool/run.py"]
+
+
+def test_a_lone_definitions_only_file_is_still_checked(tmp_path):
+    project = make(tmp_path, {"components/widget.py": ST + "def widget():\n    st.write(1)\n"})
+    assert detect_entrypoints(project) == ["components/widget.py"]

@@ -503,12 +503,28 @@ def test_local_folder_named_like_a_package_does_not_hide_it(tmp_path):
 
 
 def test_family_foundation_package_is_a_warning(tmp_path):
+    # google-cloud-firestore is not in the Requires-Dist table: its family's foundation package very probably
+    # comes with it, but cloud-preflight cannot tell.
+    found = findings(tmp_path, {
+        "streamlit_app.py": ST + "from google.oauth2 import service_account\nfrom langchain import hub\n",
+        "requirements.txt": "streamlit==1.50.0\ngoogle-cloud-firestore\n",
+    })
+    assert [(f.code, f.severity) for f in found] == [("CP201", Severity.WARNING), ("CP201", Severity.ERROR)]
+    assert "dependency of google-cloud-firestore" in found[0].message
+    assert "does not know google-cloud-firestore's dependencies" in found[0].message
+
+
+def test_dependency_of_a_declared_package_is_cp207(tmp_path):
+    # langchain-openai (in the Requires-Dist table) depends on langchain-core: the import works, undeclared.
     found = findings(tmp_path, {
         "streamlit_app.py": ST + "from langchain_core.prompts import PromptTemplate\nfrom langchain import hub\n",
         "requirements.txt": "streamlit==1.50.0\nlangchain-openai\n",
     })
-    assert [(f.code, f.severity) for f in found] == [("CP201", Severity.WARNING), ("CP201", Severity.ERROR)]
-    assert "dependency of langchain-openai" in found[0].message
+    assert [(f.code, f.severity, f.location.line) for f in found] == [
+        ("CP207", Severity.WARNING, 2), ("CP201", Severity.ERROR, 3)]
+    assert "only because langchain-openai depends on langchain-core" in found[0].message
+    # every declared package is known, so CP201 does not hedge with "unless a package you declare ..."
+    assert "unless" not in found[1].message
 
 
 def test_unused_declared_is_off_by_default(tmp_path):
@@ -571,3 +587,226 @@ def test_notebook_only_modules_and_pip(tmp_path):
     })
     assert codes(found) == [("CP201", "streamlit_app.py", 2, "error")]
     assert found[0].message.startswith("google.colab exists only inside Google Colab")
+
+
+# --------------------------------------------------------------------------- CP207 and the Requires-Dist table
+
+
+def test_dependencies_of_follows_the_declared_version_and_cloud_markers():
+    env = cp2.cloud_env_for("3.12")
+    pinned = cp2.dependencies_of("ultralytics", "==8.0.183", (), env)
+    newest = cp2.dependencies_of("ultralytics", "", (), env)
+    assert pinned is not None and newest is not None
+    assert pinned[0] == "8.0.183" and "seaborn" in {name for name, _, _ in pinned[1]}
+    assert newest[0] != "8.0.183" and "seaborn" not in {name for name, _, _ in newest[1]}
+    # markers: ultralytics lists numpy twice, once for macOS only; extras are followed only when asked for
+    assert [name for name, _, _ in newest[1]].count("numpy") == 1
+    assert "numpy" not in {name for name, _, _ in cp2.dependencies_of("aiortc", "", (), env)[1]}
+    assert "numpy" in {name for name, _, _ in cp2.dependencies_of("aiortc", "", ("dev",), env)[1]}
+    # unknown distribution, or no known version the specifier allows: nothing is claimed
+    assert cp2.dependencies_of("acme-vision-toolkit", "", (), env) is None
+    assert cp2.dependencies_of("ultralytics", "<1", (), env) is None
+    assert cp2.requires_meta()["generated"]
+
+
+def test_import_via_a_dependency_two_levels_down(tmp_path):
+    found = findings(tmp_path, {
+        "streamlit_app.py": ST + "import aioice\nimport av\n",
+        # streamlit-webrtc -> aiortc -> av (and aioice); aioice is also a direct requirement of streamlit-webrtc
+        "requirements.txt": "streamlit==1.50.0\nstreamlit-webrtc\n",
+    })
+    assert codes(found) == [("CP207", "streamlit_app.py", 2, "warning"), ("CP207", "streamlit_app.py", 3, "warning")]
+    assert "only because streamlit-webrtc depends on aioice:" in found[0].message
+    assert "only because streamlit-webrtc depends on av:" in found[1].message
+    found = findings(tmp_path / "deeper", {
+        "streamlit_app.py": ST + "import pylibsrtp\n",
+        "requirements.txt": "streamlit==1.50.0\nstreamlit-webrtc\n",
+    })
+    assert codes(found) == [("CP207", "streamlit_app.py", 2, "warning")]
+    assert "streamlit-webrtc depends on aiortc, which depends on pylibsrtp" in found[0].message
+
+
+def test_unnamed_children_do_not_claim_imports(tmp_path):
+    # langchain-core brings langchain-protocol (say); that does not make "import langchain" work.
+    found = findings(tmp_path, {
+        "streamlit_app.py": ST + "from langchain import hub\n",
+        "requirements.txt": "streamlit==1.50.0\nlangchain-openai\n",
+    })
+    assert codes(found) == [("CP201", "streamlit_app.py", 2, "error")]
+
+
+# --------------------------------------------------------------------------- CP201 marker wording
+
+
+def test_marker_reason_names_the_python_version_or_the_platform():
+    env = cp2.cloud_env_for("3.12")
+    assert cp2.marker_reason('python_version < "3.11"', env) == "does not hold for Python 3.12"
+    assert cp2.marker_reason('python_version < "3.11"', env, "Python 3.12 (Cloud's default)") == \
+        "does not hold for Python 3.12 (Cloud's default)"
+    assert cp2.marker_reason('sys_platform == "win32"', env) == "does not hold on Cloud's Linux"
+    assert cp2.marker_reason('sys_platform == "darwin" and python_version < "3.9"', env) == \
+        "does not hold on Cloud's Linux with Python 3.12"
+
+
+def test_marker_skipped_import_says_why(tmp_path):
+    found = findings(tmp_path, {
+        "streamlit_app.py": ST + "import tomli\nimport pywinpty_helper\n",
+        "requirements.txt": 'streamlit==1.50.0\ntomli; python_version < "3.11"\n'
+                            'pywinpty-helper; sys_platform == "win32"\n',
+    }, python="3.12")
+    messages = [f.message for f in found if f.code == "CP201"]
+    assert any("which does not hold for Python 3.12 (your python-version setting)" in m for m in messages)
+    assert any("which does not hold on Cloud's Linux" in m for m in messages)
+
+
+# --------------------------------------------------------------------------- CP206: what model files need
+
+
+def _short(text: str) -> bytes:
+    return b"\x8c" + bytes([len(text)]) + text.encode()
+
+
+def pickle4(*names: tuple[str, str], pad: bytes = b"") -> bytes:
+    """A protocol-4 stream: MARK, one object per (module, class) through STACK_GLOBAL + NEWOBJ, optional bytes,
+    LIST, STOP (hand-written: nothing is imported to write it, and nothing here is ever unpickled)."""
+    import struct
+
+    body = b"".join(_short(m) + b"\x94" + _short(n) + b"\x94\x93\x94)\x81\x94" for m, n in names)
+    if pad:
+        body += b"B" + struct.pack("<I", len(pad)) + pad
+    return b"\x80\x04(" + body + b"l."
+
+
+def pickle2(*names: tuple[str, str]) -> bytes:
+    body = b"".join(b"c" + m.encode() + b"\n" + n.encode() + b"\n)\x81" for m, n in names)
+    return b"\x80\x02(" + body + b"l."
+
+
+def scan(data: bytes):
+    from preflight.imports import _scan_model_bytes
+
+    return _scan_model_bytes(data)
+
+
+def test_pickled_globals_in_every_protocol_and_wrapper():
+    import bz2
+    import gzip
+    import io
+    import lzma
+    import random
+    import zipfile
+    import zlib
+
+    names = (("sklearn.ensemble._forest", "RandomForestClassifier"), ("xgboost.sklearn", "XGBClassifier"))
+    want = ["sklearn.ensemble._forest", "xgboost.sklearn"]
+    text = b"(" + b"".join(b"c" + m.encode() + b"\n" + n.encode() + b"\n)R" for m, n in names) + b"l."  # protocol 0
+    for data in (pickle4(*names), pickle2(*names), text, gzip.compress(pickle4(*names)),
+                 bz2.compress(pickle4(*names)), lzma.compress(pickle4(*names)), zlib.compress(pickle2(*names))):
+        found = scan(data)
+        assert (found.modules, found.state) == (want, "ok"), data[:20]
+    # memoised module strings (BINGET) are followed: the second class of one module
+    memo = b"\x80\x04(" + _short("sklearn.pipeline") + b"\x94" + _short("Pipeline") + b"\x94\x93\x94)\x81" \
+        + b"h\x00" + _short("FeatureUnion") + b"\x94\x93\x94)\x81l."
+    assert scan(memo).globals == (("sklearn.pipeline", "Pipeline"), ("sklearn.pipeline", "FeatureUnion"))
+    # torch.save: a zip with <name>/data.pkl, stored or deflated; a truncated copy is read from local headers
+    for method in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", method) as archive:
+            archive.writestr("net/data.pkl", pickle2(("ultralytics.nn.tasks", "DetectionModel")))
+            archive.writestr("net/data/0", random.Random(0).randbytes(5000))  # incompressible
+        whole = buf.getvalue()
+        assert scan(whole).modules == ["ultralytics.nn.tasks"]
+        assert scan(whole[:-3000]).modules == ["ultralytics.nn.tasks"]
+    # torch's legacy format: several pickles in a row, then raw storage bytes
+    legacy = pickle2() + pickle2() + pickle2(("torch._utils", "_rebuild_tensor_v2"), ("mymodel", "Net")) + b"\xff" * 64
+    assert scan(legacy).modules == ["torch._utils", "mymodel"]
+
+
+def test_pickled_globals_in_damaged_files():
+    whole = pickle4(("sklearn.linear_model._ridge", "Ridge"), ("lightgbm.sklearn", "LGBMRegressor"))
+    cut = whole.index(b"lightgbm") + 3
+    assert scan(whole[:cut]).globals == (("sklearn.linear_model._ridge", "Ridge"),)
+    assert scan(whole[:cut]).state == "partial"
+    assert scan(whole[:12]).state == "not-pickle"
+    assert scan(b"").state == "not-pickle"
+    assert scan(b"\x80\x04\xff\xfe garbage").globals == ()
+    assert scan(b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n").state == "lfs-pointer"
+    assert scan(b"\x1f\x8b\x08 not really gzip").state == "not-pickle"
+    # joblib writes numpy data between pickle frames: class references after it are still found
+    joblib_like = pickle4(("sklearn.pipeline", "Pipeline"))[:-2] + bytes(range(256)) * 40 \
+        + _short("catboost.core") + b"\x94" + _short("CatBoostClassifier") + b"\x94\x93" + b"\x80\x02" \
+        + b"ccatboost.core\nPool\n)\x81."
+    found = scan(joblib_like)
+    assert found.modules == ["sklearn.pipeline", "catboost.core"]
+    assert found.state == "partial"
+
+
+def test_model_files_are_read_as_data_and_only_their_head(tmp_path, monkeypatch):
+    from preflight import imports as engine
+
+    project = make(tmp_path, {"app.py": ST})
+    (tmp_path / "payload.pkl").write_bytes(b"cos\nsystem\n(S'touch " + str(tmp_path / "UNPICKLED").encode()
+                                           + b"'\ntR.")
+    big = pickle4(("sklearn.svm._classes", "SVC")) + b"\x00" * (3 * 1024 * 1024) + pickle4(("xgboost.core", "Booster"))
+    (tmp_path / "big.pkl").write_bytes(big)
+    monkeypatch.setattr(engine, "PICKLE_READ_LIMIT", 2 * 1024 * 1024 + 100)
+    project = Project(tmp_path, use_git=False)
+    assert engine.pickled_globals(project, "payload.pkl").globals == (("os", "system"),)
+    assert not (tmp_path / "UNPICKLED").exists()
+    found = engine.pickled_globals(project, "big.pkl")
+    assert found.modules == ["sklearn.svm._classes"]  # the second class is beyond the bytes read
+    assert "big.pkl" not in project._bytes  # big files are not kept in the project's cache
+
+
+def test_model_loads_follow_open_with_blocks_names_and_file_paths(tmp_path):
+    from preflight.imports import model_loads
+
+    project = make(tmp_path, {
+        "app/main.py": ST + textwrap.dedent("""\
+            import pickle, joblib, torch
+            import pandas as pd
+            from pathlib import Path
+            from pickle import load
+            HERE = Path(__file__).parent
+            SCALER = "models/scaler.pkl"
+            with open("models/a.pkl", "rb") as f:
+                a = load(f)
+            with open("models/b.pickle", "rb") as f:
+                b = pickle.load(f)
+            c = joblib.load(HERE / "models" / "c.joblib")
+            d = pd.read_pickle(SCALER)
+            e = pickle.loads(Path("models/e.sav").read_bytes())
+            g = torch.load("models/g.pt", map_location="cpu")
+            h = pickle.load(open(st.text_input("x"), "rb"))
+            i = pickle.load(open("models/notes.txt", "rb"))
+            j = pickle.load(open("models/missing.pkl", "rb"))
+            """),
+        "app/models/a.pkl": "", "app/models/b.pickle": "", "app/models/c.joblib": "", "app/models/scaler.pkl": "",
+        "models/e.sav": "", "app/models/g.pt": "", "app/models/notes.txt": "",
+    })
+    loads = model_loads(project, "app/main.py", "app")
+    assert [(load.line, load.call, load.model) for load in loads] == [
+        (9, "pickle.load", "app/models/a.pkl"), (11, "pickle.load", "app/models/b.pickle"),
+        (12, "joblib.load", "app/models/c.joblib"), (13, "pandas.read_pickle", "app/models/scaler.pkl"),
+        (14, "pickle.loads", "models/e.sav"), (15, "torch.load", "app/models/g.pt")]
+
+
+def test_pickled_package_missing_without_a_dependency_file(tmp_path):
+    files = {"streamlit_app.py": ST + "import pickle\nmodel = pickle.load(open('m.pkl', 'rb'))\n"}
+    project = make(tmp_path, files)
+    (tmp_path / "m.pkl").write_bytes(pickle4(("sklearn.tree._classes", "DecisionTreeClassifier"),
+                                             ("numpy", "dtype"), ("pandas.core.frame", "DataFrame")))
+    found = findings(tmp_path, {}, select=("CP206",))
+    assert codes(found) == [("CP206", "streamlit_app.py", 3, "error")]
+    assert "needs scikit-learn, and there is no dependency file" in found[0].message
+    assert project.exists("m.pkl")
+
+
+def test_a_package_only_a_model_file_needs_is_not_unused(tmp_path):
+    project = make(tmp_path, {
+        "streamlit_app.py": ST + "import pickle\nwith open('m.pkl', 'rb') as f:\n    model = pickle.load(f)\n",
+        "requirements.txt": "streamlit==1.50.0\nscikit-learn==1.5.2\nxgboost\n",
+    })
+    (tmp_path / "m.pkl").write_bytes(pickle4(("sklearn.linear_model._ridge", "Ridge")))
+    found = run(project, cp2.RULES, Config(select=("CP2", "CP205")), frozenset(DEFAULT_OFF)).findings
+    assert [(f.code, f.location.line) for f in found] == [("CP205", 3)]  # xgboost, not scikit-learn
