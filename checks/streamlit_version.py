@@ -206,9 +206,24 @@ class StreamlitDep:
     spec: SpecifierSet
 
 
+_REQUIRES_CACHE: dict[tuple, list[StreamlitDep] | None] = {}
+
+
 def streamlit_requires(version: Version, env: dict[str, str],
                        extras: tuple[str, ...] = ()) -> list[StreamlitDep] | None:
-    """Streamlit ``version``'s Requires-Dist that apply on Cloud (with ``extras``), None when unknown."""
+    """Streamlit ``version``'s Requires-Dist that apply on Cloud (with ``extras``), None when unknown.
+
+    Cached: every app of a repository asks for the same few releases (a repository with thousands of
+    entrypoints parsed the same requirement strings thousands of times)."""
+    key = (version, tuple(sorted(env.items())), tuple(extras))
+    if key not in _REQUIRES_CACHE:
+        _REQUIRES_CACHE[key] = _streamlit_requires(version, env, extras)
+    cached = _REQUIRES_CACHE[key]
+    return None if cached is None else list(cached)
+
+
+def _streamlit_requires(version: Version, env: dict[str, str],
+                        extras: tuple[str, ...]) -> list[StreamlitDep] | None:
     row = _rows().get(version)
     if row is None or not isinstance(row.get("requires_dist"), list):
         return None
@@ -767,6 +782,7 @@ def streamlit_python_unsupported(ctx: RuleContext) -> Iterator[Finding]:
                 f"(Advanced settings).")
 
 
+@cache
 def _no_wheel_caps(version: Version, python: str) -> list[tuple[StreamlitDep, str]]:
     requires = streamlit_requires(version, linux_environment(python)) or []
     out = []
@@ -1317,17 +1333,45 @@ class _ApiHit:
     count: int
 
 
+def _triggers(entry: ApiEntry) -> tuple[bytes, ...]:
+    """Identifiers that must appear in a module's source for ``_matches`` to accept any use of ``entry``
+    (uses come from that source's AST, so the attribute, keyword or module names are in its text)."""
+    words = {entry.name.split(".")[0]} if entry.kind in ("function", "method", "import") else set()
+    if entry.kind == "connection-type":
+        words |= {"connection", entry.class_name}
+    if entry.module.startswith("streamlit."):
+        words.add(entry.module[len("streamlit."):].split(".")[0] or entry.name)
+    words |= {f.split(".")[0].lstrip(".") for f in entry.functions}
+    if entry.kind == "kwarg" and entry.name != "**kwargs":
+        words = {entry.name}  # the keyword itself must be written
+    return tuple(w.encode() for w in words if w)
+
+
 def _api_hits(ctx: RuleContext, app: App) -> list[_ApiHit]:
-    """First unguarded use of each table entry per file, with how many uses the file has."""
+    """First unguarded use of each table entry per file, with how many uses the file has (cached per app:
+    CP552 and CP553 both read it)."""
+    cache: dict[str, list[_ApiHit]] = ctx.project.__dict__.setdefault("_api_hits_cache", {})
+    if app.entrypoint not in cache:
+        cache[app.entrypoint] = _compute_api_hits(ctx, app)
+    return cache[app.entrypoint]
+
+
+def _compute_api_hits(ctx: RuleContext, app: App) -> list[_ApiHit]:
     scans = app_scans(ctx, app)
     shims = set().union(*(s.assigned for s in scans)) if scans else set()
+    table = [(entry, _triggers(entry)) for entry in api_table()]
     out = []
     for scan in scans:
+        source = ctx.project.read_bytes(scan.path) or b""
+        # Byte-level prefilter: only the entries whose names the source mentions can match.
+        active = [entry for entry, words in table if not words or any(w in source for w in words)]
+        if not active:
+            continue
         found: dict[tuple[ApiEntry, str], list[Use]] = {}
         for use in scan.uses:
             if use.guarded:
                 continue
-            for entry in api_table():
+            for entry in active:
                 shown = _matches(entry, use)
                 if shown is None or entry.name in shims:
                     continue

@@ -97,6 +97,9 @@ class App:
         in the entrypoint and its pages."""
         out = []
         for path in [self.entrypoint, *self.pages]:
+            source = self.project.read_bytes(path) or b""
+            if not any(name.encode() in source for name in PAGE_CALLS):
+                continue  # cheap byte-level prefilter: most pages name none of these calls
             tree = self.project.python(path)
             if tree is None:
                 continue

@@ -87,11 +87,30 @@ def _test_kind(test: ast.expr) -> str | None:
     return None
 
 
+_STATEMENT_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
+# Calls that import by name; expressions are visited only when the source mentions one of them.
+_DYNAMIC_TOKENS = (b"import_module", b"__import__", b"run_module", b"run_path")
+
+
 class _ImportVisitor(ast.NodeVisitor):
-    def __init__(self, package: str):
+    def __init__(self, package: str, expressions: bool = True):
         self.package = package  # dotted package of the importing module, for relative imports
         self.out: list[ImportRef] = []
         self.guards: list[str] = []
+        # Imports are statements: unless a dynamic importer may be called, expressions need no visit
+        # (that is most of a module's nodes, and most of the time this visitor would spend).
+        self.expressions = expressions
+
+    def generic_visit(self, node: ast.AST) -> None:
+        if self.expressions:
+            super().generic_visit(node)
+            return
+        for field in _STATEMENT_FIELDS:
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                for child in children:
+                    if isinstance(child, ast.AST):
+                        self.visit(child)
 
     def _guard(self) -> str | None:
         if not self.guards:
@@ -213,7 +232,9 @@ def imports_of(project: Project, path: str, root: str = "") -> list[ImportRef]:
         if tree is None:
             cache[key] = []
         else:
-            visitor = _ImportVisitor(module_package(path, root))
+            source = project.read_bytes(path) or b""
+            visitor = _ImportVisitor(module_package(path, root),
+                                     expressions=any(token in source for token in _DYNAMIC_TOKENS))
             try:
                 visitor.visit(tree)
             except RecursionError:

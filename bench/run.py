@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Benchmark cloud-preflight side by side with deptry and FawltyDeps, in one run, alternating.
+
+    python3 bench/run.py [--sizes 1000,10000,50000] [--runs 3] [--work DIR] [--skip-peers]
+
+For each size, ``../shared/bench/make_repo.py`` (or ``--make-repo``) generates a Streamlit-shaped repository
+(committed to git, as Cloud clones it; its .venv/ and node_modules/ stay untracked). Each tool then runs
+``--runs`` times, the tools interleaved (A B C A B C ...) so machine noise hits all of them alike, and the
+median wall time, CPU time (user+sys of the child) and peak RSS are kept. cloud-preflight runs with every
+rule that is on by default. deptry 0.25.x and FawltyDeps 0.20.x are installed, pinned, in their own
+virtualenvs under the work folder. The run also times ``cloud-preflight examples/hello-cloud`` and
+``cloud-preflight --version``.
+
+Writes docs/performance.md (the table) and docs/performance.png (time vs modules, matplotlib) unless
+``--no-write``. Nothing here runs in CI: numbers depend on the machine; the docs say which machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MAKE_REPO = ROOT.parent / "shared" / "bench" / "make_repo.py"
+PEERS = {"deptry": "deptry==0.25.*", "fawltydeps": "fawltydeps==0.20.*"}
+
+
+def sh(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def make_repo(make: Path, size: int, work: Path) -> Path:
+    repo = work / f"repo-{size}"
+    if (repo / ".git").is_dir():
+        return repo
+    shutil.rmtree(repo, ignore_errors=True)
+    sh([sys.executable, str(make), str(repo), "--files", str(size)])
+    (repo / ".gitignore").write_text(".venv/\nnode_modules/\n")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
+           "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com"}
+    sh(["git", "init", "-q", str(repo)])
+    sh(["git", "-C", str(repo), "add", "-A"])
+    sh(["git", "-C", str(repo), "commit", "-qm", "bench"], env=env)
+    return repo
+
+
+def peer_venv(work: Path, name: str) -> Path:
+    venv = work / f"venv-{name}"
+    exe = venv / "bin" / name
+    if not exe.exists():
+        sh([sys.executable, "-m", "venv", str(venv)])
+        sh([str(venv / "bin" / "pip"), "install", "-q", PEERS[name]])
+    return exe
+
+
+# Exit codes that mean "ran and reported": cloud-preflight 0/1, deptry 0/1, FawltyDeps 0-4 (3: undeclared found).
+OK_CODES = {0, 1, 2, 3, 4}
+
+
+def measure(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, peak RSS KiB) of one run of ``cmd``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ok = {0, 1} if Path(cmd[0]).name == "cloud-preflight" else OK_CODES
+    if proc.returncode not in ok:
+        raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {proc.stderr[-500:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_maxrss  # ru_maxrss of children is the max over all children so far
+
+
+def peak_rss(cmd: list[str], cwd: Path | None = None) -> int:
+    """Peak RSS (KiB) of one run, measured in a fresh process so earlier runs do not mask it."""
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
+             "stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=cwd, capture_output=True, text=True)
+    return int(out.stdout.strip() or 0)
+
+
+def tool_commands(repo: Path, work: Path, skip_peers: bool) -> dict[str, list[str]]:
+    cli = shutil.which("cloud-preflight") or "cloud-preflight"
+    cmds = {"cloud-preflight": [cli, str(repo), "--format", "json"]}
+    if not skip_peers:
+        cmds["deptry"] = [str(peer_venv(work, "deptry")), str(repo), "--requirements-files", "requirements.txt"]
+        cmds["fawltydeps"] = [str(peer_venv(work, "fawltydeps")), "--code", str(repo),
+                              "--deps", str(repo / "requirements.txt"), "--json"]
+    return cmds
+
+
+def bench_size(repo: Path, work: Path, runs: int, skip_peers: bool) -> dict[str, dict[str, float]]:
+    cmds = tool_commands(repo, work, skip_peers)
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in cmds}
+    for _ in range(runs):
+        for name, cmd in cmds.items():  # interleaved
+            wall, cpu, _rss = measure(cmd, cwd=repo)
+            samples[name].append((wall, cpu))
+    return {name: {"wall": statistics.median(w for w, _ in s), "cpu": statistics.median(c for _, c in s),
+                   "rss_mb": peak_rss(cmds[name], cwd=repo) / 1024} for name, s in samples.items()}
+
+
+def small_timings(runs: int) -> dict[str, float]:
+    cli = shutil.which("cloud-preflight") or "cloud-preflight"
+    example = [measure([cli, str(ROOT / "examples" / "hello-cloud")])[0] for _ in range(runs * 3)]
+    version = [measure([cli, "--version"])[0] for _ in range(runs * 3)]
+    return {"examples": statistics.median(example), "version": statistics.median(version)}
+
+
+def write_docs(results: dict[int, dict[str, dict[str, float]]], small: dict[str, float], runs: int) -> None:
+    lines = [
+        "# Performance",
+        "",
+        f"Measured {dt.date.today().isoformat()} by `python3 bench/run.py` on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; median of {runs} interleaved runs per tool. "
+        "Repositories made by `shared/bench/make_repo.py --files N` and committed to git; cloud-preflight runs "
+        "every rule that is on by default. Regenerate with `python3 bench/run.py`.",
+        "",
+        "| modules | tool | wall (s) | CPU (s) | peak RSS (MB) | wall vs deptry |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for size, tools in sorted(results.items()):
+        base = tools.get("deptry", {}).get("wall")
+        for name, row in tools.items():
+            ratio = f"{row['wall'] / base:.2f}" if base else ""
+            lines.append(f"| {size:,} | {name} | {row['wall']:.2f} | {row['cpu']:.2f} | {row['rss_mb']:.0f} | {ratio} |")
+    lines += ["", f"- `cloud-preflight examples/hello-cloud`: {small['examples']:.3f} s",
+              f"- `cloud-preflight --version`: {small['version']:.3f} s", "",
+              "![time vs modules](performance.png)", ""]
+    (ROOT / "docs" / "performance.md").write_text("\n".join(lines), encoding="utf-8")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no plot (pip install matplotlib)", file=sys.stderr)
+        return
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name in next(iter(results.values())):
+        sizes = sorted(results)
+        ax.plot(sizes, [results[s][name]["wall"] for s in sizes], marker="o", label=name)
+    ax.set_xlabel("app modules")
+    ax.set_ylabel("wall time (s)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    ax.set_title("cloud-preflight vs deptry vs FawltyDeps")
+    fig.tight_layout()
+    fig.savefig(ROOT / "docs" / "performance.png", dpi=100)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,10000,50000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "cloud-preflight-bench")
+    ap.add_argument("--make-repo", type=Path, default=DEFAULT_MAKE_REPO)
+    ap.add_argument("--skip-peers", action="store_true", help="time cloud-preflight only")
+    ap.add_argument("--no-write", action="store_true", help="print, do not write docs/")
+    args = ap.parse_args()
+    if not args.make_repo.is_file():
+        print(f"make_repo.py not found at {args.make_repo}; pass --make-repo", file=sys.stderr)
+        return 2
+    args.work.mkdir(parents=True, exist_ok=True)
+    results: dict[int, dict[str, dict[str, float]]] = {}
+    for size in (int(s) for s in args.sizes.split(",")):
+        print(f"[bench] generating {size:,} modules ...", file=sys.stderr, flush=True)
+        repo = make_repo(args.make_repo, size, args.work)
+        print(f"[bench] timing {size:,} modules ({args.runs} runs per tool) ...", file=sys.stderr, flush=True)
+        results[size] = bench_size(repo, args.work, args.runs, args.skip_peers)
+        print(json.dumps({size: results[size]}, indent=1), file=sys.stderr, flush=True)
+    small = small_timings(args.runs)
+    print(json.dumps({"results": results, "small": small}, indent=1))
+    if not args.no_write:
+        write_docs(results, small, args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
