@@ -133,7 +133,8 @@ def write_docs(results: dict[int, dict[str, dict[str, float]]], small: dict[str,
         base = tools.get("deptry", {}).get("wall")
         for name, row in tools.items():
             ratio = f"{row['wall'] / base:.2f}" if base else ""
-            lines.append(f"| {size:,} | {name} | {row['wall']:.2f} | {row['cpu']:.2f} | {row['rss_mb']:.0f} | {ratio} |")
+            lines.append(f"| {size:,} | {name} | {row['wall']:.2f} | {row['cpu']:.2f} | {row['rss_mb']:.0f} "
+                         f"| {ratio} |")
     lines += ["", f"- `cloud-preflight examples/hello-cloud`: {small['examples']:.3f} s",
               f"- `cloud-preflight --version`: {small['version']:.3f} s", "",
               "![time vs modules](performance.png)", ""]

@@ -4,7 +4,8 @@ Families (codes are stable forever):
   CP0xx files that cannot be read or parsed          checks/parsing.py
   CP1xx which dependency file Cloud uses             checks/dependency_files.py
   CP2xx imports vs the file Cloud installs           checks/imports.py
-  CP3xx requirement contents                         checks/requirements.py
+  CP3xx requirement contents (CP301-CP35x)          checks/requirements.py
+        resolution on Cloud's Python/platform (CP36x-CP37x, --resolve)   checks/resolution.py
   CP4xx system and apt packages                      checks/system_packages.py
   CP5xx Python version (CP50x-CP52x)                checks/python_version.py
         Streamlit version and API (CP55x-CP59x)     checks/streamlit_version.py
@@ -21,6 +22,7 @@ from checks import (
     paths,
     python_version,
     requirements,
+    resolution,
     streamlit_config,
     streamlit_version,
     system_packages,
@@ -32,6 +34,7 @@ ALL_RULES: tuple[Rule, ...] = (
     *dependency_files.RULES,
     *imports.RULES,
     *requirements.RULES,
+    *resolution.RULES,
     *system_packages.RULES,
     *python_version.RULES,
     *streamlit_version.RULES,

@@ -47,6 +47,15 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ignore", action="append", metavar="CODES", help="skip these rule codes or prefixes")
     parser.add_argument("--python-version", metavar="X.Y",
                         help="the Python version you deploy with on Cloud (default: Cloud's current default)")
+    parser.add_argument("--resolve", action="store_true", default=None,
+                        help="also resolve the dependency file with uv for Cloud's Python on x86-64 Linux, wheels "
+                             "only (needs the package index; results cached)")
+    parser.add_argument("--resolve-timeout", type=float, metavar="SECONDS",
+                        help="stop resolving after SECONDS (default: 60)")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="resolution cache (default: $CLOUD_PREFLIGHT_CACHE_DIR, else .cloud-preflight-cache/ "
+                             "in the repository)")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the resolution cache")
     parser.add_argument("--no-git", action="store_true",
                         help="list files by walking the folder (honouring .gitignore) instead of git ls-files")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
@@ -100,13 +109,19 @@ def _check(argv: list[str]) -> int:
             cli_table["select"] = list(_split_codes(args.select) or ())
         if args.ignore:
             cli_table["ignore"] = list(config.ignore) + list(_split_codes(args.ignore) or ())
+        if args.resolve:
+            cli_table["resolve"] = True
+        if args.resolve_timeout is not None:
+            cli_table["resolve-timeout"] = args.resolve_timeout
         if cli_table:
             # What is given on the command line wins over the config file, even when it equals the default.
             parsed = parse_config(cli_table, "command line")
             given = {"fail-on": "fail_on", "python-version": "python_version", "select": "select",
-                     "ignore": "ignore"}
+                     "ignore": "ignore", "resolve": "resolve", "resolve-timeout": "resolve_timeout"}
             replaced = {attr: getattr(parsed, attr) for key, attr in given.items() if key in cli_table}
             config = replace(config, **replaced)
+        if args.no_cache or args.cache_dir is not None:
+            overrides["cache_dir"] = "" if args.no_cache else args.cache_dir
         config = config.with_overrides(**overrides)
     except ConfigError as exc:
         print(f"cloud-preflight: error: {exc}", file=sys.stderr)

@@ -17,6 +17,7 @@ from preflight.model import Severity
 CONFIG_PATH = ".github/cloud-preflight.toml"
 CODE_OR_PREFIX_RE = re.compile(r"^CP\d{0,3}$")
 PYTHON_RE = re.compile(r"^3\.\d{1,2}$")
+MAX_RESOLVE_TIMEOUT = 3600
 
 
 class ConfigError(Exception):
@@ -35,6 +36,10 @@ class Config:
     severity: dict[str, Severity] = field(default_factory=dict)
     python_version: str | None = None
     import_map: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Resolve the dependency file with uv for Cloud's Python and Linux (preflight/resolve.py, CP36x).
+    resolve: bool = False
+    resolve_timeout: float = 60.0
+    cache_dir: str | None = None  # CLI only: None = $CLOUD_PREFLIGHT_CACHE_DIR or the default, "" = no cache
     source: str | None = None
 
     def enabled(self, code: str) -> bool:
@@ -97,6 +102,14 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
             if not isinstance(value, str) or not PYTHON_RE.match(value):
                 raise ConfigError(f"{where}: expected a Python minor version such as \"3.12\"")
             kwargs["python_version"] = value
+        elif key == "resolve":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: expected true or false")
+            kwargs["resolve"] = value
+        elif key == "resolve-timeout":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_RESOLVE_TIMEOUT:
+                raise ConfigError(f"{where}: expected a number of seconds between 1 and {MAX_RESOLVE_TIMEOUT}")
+            kwargs["resolve_timeout"] = float(value)
         elif key == "import-map":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: expected a table of import-name = \"distribution\" (or a list)")
@@ -130,7 +143,7 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
 
 
 KNOWN_KEYS = ("select", "ignore", "exclude", "entrypoints", "fail-on", "per-file-ignores", "deploy-branches",
-              "severity", "python-version", "import-map")
+              "severity", "python-version", "import-map", "resolve", "resolve-timeout")
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
@@ -138,12 +151,29 @@ def _load_toml(path: Path) -> dict[str, Any]:
         import tomllib
     except ModuleNotFoundError:  # pragma: no cover
         import tomli as tomllib  # type: ignore[no-redef]
+    from preflight.project import MAX_PARSE_BYTES
+
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_PARSE_BYTES + 1)
+        if len(data) > MAX_PARSE_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_PARSE_BYTES // (1024 * 1024)} MiB, not read")
+        return tomllib.loads(data.decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc})") from None
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+        raise ConfigError(f"{path}: cannot be read ({reason or exc.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML (nested too deeply)") from None
+
+
+def _in_repository(path: Path, root: Path) -> bool:
+    """A regular file whose real path is inside the checked folder: no symlink on the way leads out of it."""
+    try:
+        return path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 def load_config(root: Path, explicit: str | None = None) -> Config:
@@ -159,10 +189,10 @@ def load_config(root: Path, explicit: str | None = None) -> Config:
             data = data.get("tool", {}).get("cloud-preflight", {})
         return parse_config(data, str(explicit))
     dedicated = root / CONFIG_PATH
-    if dedicated.is_file() and not dedicated.is_symlink():
+    if _in_repository(dedicated, root):
         return parse_config(_load_toml(dedicated), CONFIG_PATH)
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and not pyproject.is_symlink():
+    if _in_repository(pyproject, root):
         try:
             data = _load_toml(pyproject)
         except ConfigError:

@@ -1,0 +1,1 @@
+"""Helpers for tests/test_resolve.py: tiny real wheels and a loopback package index."""
