@@ -74,6 +74,8 @@ class Inputs:
     sarif_file: str = ""
     token: str = ""
     python_version: str = ""
+    resolve: bool = True
+    resolve_timeout: int = 60
     deploy_branches: tuple[str, ...] = ()
     guard: str = ""
     max_updates: int = 5
@@ -135,6 +137,8 @@ def read_inputs(core: Any) -> Inputs:
         sarif_file=core.get_input("sarif-file"),
         token=core.get_input("github-token"),
         python_version=core.get_input("python-version"),
+        resolve=_boolean(core, "resolve", True),
+        resolve_timeout=_integer("resolve-timeout", core.get_input("resolve-timeout"), 60, 1, 3600),
         deploy_branches=_list(core.get_input("deploy-branches")),
         guard=mode,
         max_updates=_integer("max-updates-per-minute", core.get_input("max-updates-per-minute"),
@@ -174,7 +178,8 @@ def _config(root: Path, workspace: Path, inputs: Inputs):  # -> preflight.config
         config = replace(config, **{attrs[k]: getattr(given, attrs[k]) for k in table})
     if inputs.entrypoints:
         config = config.with_overrides(entrypoints=inputs.entrypoints)
-    return config
+    # Resolution with uv (CP36x) is on by default in the Action (the CLI needs --resolve).
+    return replace(config, resolve=inputs.resolve, resolve_timeout=float(inputs.resolve_timeout))
 
 
 def _rebase(report, prefix: str):  # -> Report with paths relative to the workspace, not the checked folder

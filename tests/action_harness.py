@@ -100,7 +100,9 @@ def run_action(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, workspace: Pa
             monkeypatch.delenv(name)
     defaults = {"path": ".", "config": "", "entrypoints": "", "fail-on": "", "comment": "auto",
                 "annotations": "true", "summary": "true", "sarif-file": "", "github-token": TOKEN,
-                "python-version": ""}
+                "python-version": "",
+                # Resolution asks a package index (tests/test_resolve.py covers it offline); here it stays off.
+                "resolve": "false"}
     for name, value in {**defaults, **(inputs or {})}.items():
         monkeypatch.setenv(f"INPUT_{name.replace(' ', '_').upper()}", value)
     repository = (payload or {}).get("repository", {}).get("full_name", "octo-org/octo-repo")

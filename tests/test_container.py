@@ -223,6 +223,8 @@ def _action_inputs(overrides: dict[str, str]) -> dict[str, str]:
         values[name] = default
     unknown = sorted(set(overrides) - set(declared))
     assert not unknown, f"the test sets inputs action.yml does not declare: {unknown}"
+    if "resolve" in values and "resolve" not in overrides:
+        values["resolve"] = "false"  # resolution needs a package index; these runs reach only loopback
     values.update(overrides)
     return {f"INPUT_{name.replace(' ', '_').upper()}": value for name, value in values.items()}
 
