@@ -10,6 +10,7 @@ cached and import nothing heavy.
 | ``streamlit_releases.json`` | every Streamlit release: date, Requires-Python, Requires-Dist | ``scripts/update_streamlit_releases.py`` |
 | ``streamlit_api.toml`` | Streamlit APIs removed or deprecated, with the version | by hand, from the release notes cited inside |
 | ``import_map.json.gz`` | import name -> distributions, read from the file lists of real wheels | ``scripts/update_import_map.py`` |
+| ``requires_dist.json.gz`` | Requires-Dist of common distributions (which imports a declared package brings in) | ``scripts/update_requires_dist.py`` |
 | ``import_names.toml`` | import names that are not the distribution name | by hand, checked against PyPI |
 | ``system_requirements.toml`` | Python packages -> the Debian packages they need on Cloud | by hand, from the sources cited inside |
 | ``debian_packages.txt.gz`` | Debian ``main`` package names for the releases Cloud runs | ``scripts/update_debian_packages.py`` |
