@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import codecs
 import os
+import posixpath
+import re
 import stat
 import subprocess
 from dataclasses import dataclass
@@ -20,6 +22,15 @@ from typing import Any
 
 # Files larger than this are never parsed (their size is still known, for the large-file rules).
 MAX_PARSE_BYTES = 2 * 1024 * 1024
+# All the bytes one run keeps from the files it reads (a repository of many large files cannot fill memory).
+MAX_READ_BYTES_TOTAL = 256 * 1024 * 1024
+# A Python AST takes 150 to 400 bytes per source token (dense code such as 2 MB of ``x=1`` lines: 650 MB), so
+# Python is parsed within a token budget: per module, and for all the modules of one run (about 7 MB of
+# ordinary code). Tokens are estimated, not tokenized: words plus punctuation characters.
+PYTHON_MAX_TOKENS = 300_000
+PYTHON_TOKEN_BUDGET = 1_500_000
+_WORD_RE = re.compile(rb"\w+")
+_WHITESPACE = b" \t\r\n\f\v"
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
                        ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", ".ipynb_checkpoints",
@@ -93,6 +104,24 @@ def gitignore_spec(lines: list[str] | tuple[str, ...]):  # -> pathspec.GitIgnore
         return GitIgnoreSpec.from_lines(valid)
 
 
+def undecodable(name: str) -> bool:
+    """True for a name read from disk or git that is not valid UTF-8 (it holds surrogate escapes): no report can
+    show it as it is, and JSON, SARIF and the terminal would fail to encode it."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def shown_name(name: str) -> str:
+    """A name that may be undecodable, for messages: its invalid bytes as ``\\xff`` escapes."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+UNDECODABLE_NAME = "the file name is not valid UTF-8 (not checked)"
+
+
 def decode_bytes(data: bytes) -> TextFile:
     """Decode bytes the way a forgiving tool would, recording what it found."""
     for bom, encoding in _BOMS:
@@ -128,6 +157,9 @@ class Project:
         self._listing_source = "walk"
         # symlink path -> repo-relative target ("" when it leaves the repository, None until resolved)
         self._symlinks: dict[str, str | None] = {}
+        self._real_dirs: dict[str, bool] = {}  # folder -> its real path is inside the repository
+        self._bytes_kept = 0  # of MAX_READ_BYTES_TOTAL
+        self._python_tokens = 0  # of PYTHON_TOKEN_BUDGET
 
     # ------------------------------------------------------------------ listing
 
@@ -154,8 +186,10 @@ class Project:
         if not (self.root / ".git").exists():
             return None
         try:
+            # core.fsmonitor=false: a repository's own .git/config could name a command for git to run.
             proc = subprocess.run(
-                ["git", "-c", "safe.directory=*", "-C", str(self.root), "ls-files", "-s", "-z", "--cached"],
+                ["git", "-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-C", str(self.root), "ls-files",
+                 "-s", "-z", "--cached"],
                 capture_output=True, timeout=120, check=False,
             )
         except (OSError, subprocess.TimeoutExpired):
@@ -169,6 +203,9 @@ class Project:
             meta, _, raw_path = entry.partition(b"\t")
             mode = meta.split(b" ", 1)[0]
             path = raw_path.decode("utf-8", "surrogateescape")
+            if undecodable(path):
+                self.skipped.append(Skipped(shown_name(path), UNDECODABLE_NAME))
+                continue
             if mode == b"160000":
                 self.skipped.append(Skipped(path, "git submodule (Cloud clones submodules separately; not checked)"))
                 continue
@@ -194,38 +231,54 @@ class Project:
                     return True
             return False
 
-        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
-            rel_dir = os.path.relpath(dirpath, self.root)
-            rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
+        # An explicit stack, not os.walk: os.walk recurses once per folder level (before Python 3.12), so a
+        # 1,000-level deep tree raised RecursionError.
+        stack = [""]
+        while stack:
+            rel_dir = stack.pop()
+            dirpath = os.path.join(self.root, rel_dir) if rel_dir else str(self.root)
+            try:
+                with os.scandir(dirpath) as listing:
+                    entries = sorted(listing, key=lambda e: e.name)
+            except OSError:
+                continue
             gitignore = os.path.join(dirpath, ".gitignore")
             if os.path.isfile(gitignore) and not os.path.islink(gitignore):
                 try:
                     with open(gitignore, encoding="utf-8", errors="replace") as fh:
-                        ignore_specs[rel_dir] = gitignore_spec(fh.read().splitlines())
+                        ignore_specs[rel_dir] = gitignore_spec(fh.read(MAX_PARSE_BYTES).splitlines())
                 except OSError:
                     pass
-            keep = []
-            for name in sorted(dirnames):
+            subdirs = []
+            for entry in entries:
+                name = entry.name
                 rel = f"{rel_dir}/{name}" if rel_dir else name
-                full = os.path.join(dirpath, name)
-                if name in SKIP_DIRS or os.path.isfile(os.path.join(full, "pyvenv.cfg")):
+                if undecodable(name):
+                    self.skipped.append(Skipped(shown_name(rel), UNDECODABLE_NAME))
                     continue
-                if os.path.islink(full):
-                    # A symlinked folder is listed as a file entry (git does the same) and never descended.
-                    out.append(rel)
-                    self._symlinks[rel] = None
+                try:
+                    is_dir = entry.is_dir()  # follows a symlink, as os.walk does when it sorts names
+                    is_link = entry.is_symlink()
+                except OSError:
+                    is_dir, is_link = False, False
+                if is_dir:
+                    if name in SKIP_DIRS or os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
+                        continue
+                    if is_link:
+                        # A symlinked folder is listed as a file entry (git does the same) and never descended.
+                        out.append(rel)
+                        self._symlinks[rel] = None
+                        continue
+                    if ignored(rel, True):
+                        continue
+                    subdirs.append(rel)
                     continue
-                if ignored(rel, True):
-                    continue
-                keep.append(name)
-            dirnames[:] = keep
-            for name in filenames:
-                rel = f"{rel_dir}/{name}" if rel_dir else name
                 if ignored(rel, False):
                     continue
-                if os.path.islink(os.path.join(dirpath, name)):
+                if is_link:
                     self._symlinks[rel] = None
                 out.append(rel)
+            stack.extend(reversed(subdirs))
         return out
 
     @cached_property
@@ -257,18 +310,32 @@ class Project:
     def is_dir(self, path: str) -> bool:
         return path.rstrip("/") in self.dirs
 
+    @cached_property
+    def _by_folder(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for path in self.files:
+            index.setdefault(path.rpartition("/")[0], []).append(path)
+        return index
+
+    @cached_property
+    def _by_name(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for path in self.files:
+            index.setdefault(path.rpartition("/")[2], []).append(path)
+        return index
+
     def files_in(self, folder: str) -> list[str]:
-        """Files directly inside ``folder`` ('' for the root)."""
-        prefix = f"{folder}/" if folder else ""
-        return [p for p in self.files if p.startswith(prefix) and "/" not in p[len(prefix):]]
+        """Files directly inside ``folder`` ('' for the root). Indexed once: apps ask for every entrypoint."""
+        return list(self._by_folder.get(folder.rstrip("/"), ()))
 
     def files_named(self, name: str) -> list[str]:
-        return [p for p in self.files if p.rsplit("/", 1)[-1] == name]
+        return list(self._by_name.get(name, ()))
 
     # ------------------------------------------------------------------ symlinks and sizes
 
     def symlink_target(self, path: str) -> str | None:
-        """For a symlink: its target as a repo path, '' when it points outside the repo. None when not a link."""
+        """For a symlink: its target as a repo path ('.' for the root itself), '' when it points outside the
+        repo. None when not a link."""
         if path not in self._symlinks:
             return None
         cached = self._symlinks[path]
@@ -278,8 +345,6 @@ class Project:
             resolved = (self.root / path).resolve(strict=False)
             rel = resolved.relative_to(self.root).as_posix()
         except (OSError, ValueError, RuntimeError):
-            rel = ""
-        if rel == ".":
             rel = ""
         self._symlinks[path] = rel
         return rel
@@ -314,19 +379,40 @@ class Project:
                 self._bytes[path] = None
                 return None
             full = self.root / target
+        if not self._in_real_repo_dir(path if target is None else target):
+            # git lists the path, but a folder on its way is now a symlink out of the repository
+            self._note_skip(path, "inside a folder that is a symlink pointing outside the repository (not followed)")
+            self._bytes[path] = None
+            return None
         try:
             st = os.stat(full) if target else os.lstat(full)
             if not stat.S_ISREG(st.st_mode):
                 self._note_skip(path, "not a regular file")
             elif st.st_size > limit:
                 self._note_skip(path, f"larger than {limit // (1024 * 1024)} MiB, not parsed")
+            elif self._bytes_kept + st.st_size > MAX_READ_BYTES_TOTAL:
+                self._note_skip(path, f"not read: this run already holds {MAX_READ_BYTES_TOTAL // (1024 * 1024)} "
+                                      f"MiB of the repository's files")
             else:
                 with open(full, "rb") as fh:
                     data = fh.read(limit + 1)
+                if len(data) > limit:  # grew since stat
+                    self._note_skip(path, f"larger than {limit // (1024 * 1024)} MiB, not parsed")
+                    data = None
+                else:
+                    self._bytes_kept += len(data)
         except OSError as exc:
             self._note_skip(path, f"cannot be read ({exc.strerror or exc.__class__.__name__})")
         self._bytes[path] = data
         return data
+
+    def _in_real_repo_dir(self, path: str) -> bool:
+        """The folder holding ``path`` really is inside the repository (no symlinked folder on the way)."""
+        folder = posixpath.dirname(path)
+        if folder not in self._real_dirs:
+            real = os.path.realpath(self.root / folder)
+            self._real_dirs[folder] = real == str(self.root) or real.startswith(str(self.root) + os.sep)
+        return self._real_dirs[folder]
 
     def _note_skip(self, path: str, reason: str) -> None:
         if not any(s.path == path for s in self.skipped):
@@ -339,11 +425,25 @@ class Project:
         return self._text[path]
 
     def python(self, path: str) -> ast.Module | None:
-        """The module's AST, or None (unreadable or a syntax error, recorded in ``parse_errors``)."""
+        """The module's AST, or None (unreadable or a syntax error, recorded in ``parse_errors``; over the token
+        budget, recorded in ``skipped``)."""
         if path in self._python:
             return self._python[path]
         tree = None
         data = self.read_bytes(path)
+        if data is not None:
+            rest, words = _WORD_RE.subn(b"", data)
+            tokens = words + len(rest.translate(None, _WHITESPACE))
+            if tokens > PYTHON_MAX_TOKENS:
+                self._note_skip(path, f"not parsed as Python: about {tokens:,} tokens, more than the "
+                                      f"{PYTHON_MAX_TOKENS:,} one module may have")
+                data = None
+            elif self._python_tokens + tokens > PYTHON_TOKEN_BUDGET:
+                self._note_skip(path, f"not parsed as Python: this run already parsed {PYTHON_TOKEN_BUDGET:,} "
+                                      f"tokens of Python")
+                data = None
+            else:
+                self._python_tokens += tokens
         if data is not None:
             try:
                 tree = ast.parse(data, filename=path)

@@ -136,8 +136,10 @@ def _unescape(text: str) -> str:
 
 def test_github_commands_well_formed_and_escaped():
     commands = _parse_commands(_render("github"))
-    assert len(commands) == len(FINDINGS)
-    hostile = [c for c in commands if _unescape(c[1]["file"]) == HOSTILE_PATH]
+    assert len(commands) == len(FINDINGS) + 1  # and one notice naming the skipped file
+    assert commands[-1] == ("notice", {"title": "cloud-preflight"},
+                            "1 file was not checked: big|file`.csv (larger than 10 MB; not read).")
+    hostile = [c for c in commands if _unescape(c[1].get("file", "")) == HOSTILE_PATH]
     assert len(hostile) == 1
     kind, props, data = hostile[0]
     assert kind == "warning"
@@ -152,7 +154,7 @@ def test_github_order_and_whole_file_line_1():
     kinds = [k for k, _, _ in commands]
     rank = {"error": 0, "warning": 1, "notice": 2}
     assert kinds == sorted(kinds, key=rank.__getitem__)
-    by_file = {_unescape(p["file"]): p for _, p, _ in commands}
+    by_file = {_unescape(p["file"]): p for _, p, _ in commands if "file" in p}
     assert by_file["streamlit_app.py"]["line"] == "1"
     assert "col" not in by_file["streamlit_app.py"]
     assert by_file["requirement.txt"]["line"] == "1"

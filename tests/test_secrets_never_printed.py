@@ -3,10 +3,12 @@ appear in none of the outputs, in every format, while the CP6xx rules about thos
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 
+from tests.action_harness import fake_github_fixture  # noqa: F401 - the fake_github fixture
 from tests.conftest import run_cli
 
 CANARIES = (
@@ -81,3 +83,45 @@ def test_invalid_config_toml_does_not_echo_values(tmp_path):
         _code, out, err = run_cli([str(root), "--no-git", "--color", "never", "--format", fmt])
         assert "internal error" not in err, err
         assert CANARIES[4] not in out + err
+
+
+# --- the Action's outputs -------------------------------------------------------------------------------------
+
+
+def test_no_secret_value_in_any_action_output(leaky_repo, tmp_path, monkeypatch, fake_github):
+    """entrypoint.py as the runner runs it, on a pull request, with the comment, SARIF and PyGithub's debug
+    logging on: no canary in stdout, stderr, the job summary, the comment, the outputs, the report JSON, the SARIF
+    file, any request sent to GitHub or any log record; the token only in its ``::add-mask::`` line."""
+    import logging
+
+    from tests.action_harness import TOKEN, run_action, webhook
+
+    records = io.StringIO()
+    handler = logging.StreamHandler(records)
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        run = run_action(tmp_path, monkeypatch, workspace=leaky_repo, event="pull_request",
+                         payload=webhook("pull_request", "opened"), api_url=fake_github.url,
+                         inputs={"comment": "always", "sarif-file": "out.sarif", "guard": "off"})
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    assert run.code == 1 and run.outputs["verdict"] == "fail"
+    assert "CP609" in run.summary  # the secrets rules did fire
+    (body,) = [c["body"] for cs in fake_github.comments.values() for c in cs]
+    texts = {
+        "stdout": run.stdout.replace(f"::add-mask::{TOKEN}\n", "", 1), "stderr": run.stderr,
+        "summary": run.summary, "comment": body, "outputs": json.dumps(run.outputs),
+        "report.json": (leaky_repo / run.outputs["report-json"]).read_text(encoding="utf-8"),
+        "sarif": (leaky_repo / "out.sarif").read_text(encoding="utf-8"),
+        "requests": json.dumps(fake_github.requests), "logs": records.getvalue(),
+    }
+    assert texts["logs"], "debug logging captured nothing: the check below would be vacuous"
+    assert run.stdout.startswith(f"::add-mask::{TOKEN}\n")
+    for name, text in texts.items():
+        for secret in (*CANARIES, TOKEN):
+            assert secret not in text, f"{secret} leaked into {name}"

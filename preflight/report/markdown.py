@@ -2,8 +2,8 @@
 
 Everything that comes from the repository (paths, messages quoting file contents) is escaped so it renders as
 text: in prose and table cells Markdown punctuation gets a backslash, ``<``, ``>`` and ``&`` become entities,
-``@`` cannot start a mention and newlines become spaces, so a file named ``<script>`` or
-``[x](javascript:...)`` renders as those characters. Paths go in code spans, where nothing is interpreted; only
+``@`` cannot start a mention, URLs do not become links and newlines become spaces, so a file named ``<script>``
+or ``[x](javascript:...)`` renders as those characters. Paths go in code spans, where nothing is interpreted; only
 ``|`` is escaped there inside tables (GitHub splits table rows before it reads code spans).
 
 GitHub limits a job summary to 1 MiB per step and a comment to 65,536 characters: ``max_chars`` (and
@@ -27,12 +27,16 @@ COMMENT_MAX_CHARS = 65_536
 SUMMARY_MAX_BYTES = 1024 * 1024
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$-])")  # not < > &: they become entities
 _BACKTICKS = re.compile(r"`+")
+# What GitHub's autolink extension turns into a live link in plain text (a URL quoted from a requirements file
+# would become a link posted by the bot): a backslash before the last character of '://' or 'www.' prevents it.
+_AUTOLINK = re.compile(r"://|(?<![A-Za-z0-9])www\.", re.IGNORECASE)
 
 
 def escape(text: str) -> str:
     """Escape untrusted text for a Markdown table cell or paragraph."""
     text = " ".join(text.split())  # newlines and tabs would break tables
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], text)  # :/\/ and www\.
     text = html.escape(text, quote=False)  # after the backslashes, so entities stay intact
     return text.replace("@", "@<!-- -->")  # no accidental @mentions
 

@@ -1,4 +1,7 @@
-"""SARIF 2.1.0 for github/codeql-action/upload-sarif. Paths are repo-relative with no leading './'."""
+"""SARIF 2.1.0 for github/codeql-action/upload-sarif. Paths are repo-relative with no leading './'.
+
+Files the scan did not read are ``toolExecutionNotifications`` (level note) of the run's one invocation.
+"""
 
 from __future__ import annotations
 
@@ -65,6 +68,11 @@ def as_dict(report: Report) -> dict:
             "tool": {"driver": {"name": "cloud-preflight", "version": report.version,
                                 "informationUri": DOCS_URL.rsplit("/blob/", 1)[0], "rules": rules}},
             "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository root."}}},
+            "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": [
+                {"level": "note", "message": {"text": f"{path} was not checked: {reason}"},
+                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path),
+                                                                          "uriBaseId": "%SRCROOT%"}}}]}
+                for path, reason in report.skipped]}],
             "results": results,
         }],
     }
