@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement
+from packaging.specifiers import InvalidSpecifier
 from packaging.requirements import Requirement as PackagingRequirement
 from packaging.utils import canonicalize_name
 
@@ -176,7 +177,7 @@ def _requirement_from_target(spec: str, path: str, line: int | None, text: str, 
         return Requirement(kind or "path", path, line, text, url=spec, section=section)
     try:
         parsed = PackagingRequirement(spec)
-    except InvalidRequirement as exc:
+    except (InvalidRequirement, InvalidSpecifier) as exc:  # packaging raises either for a bad specifier
         return Requirement("invalid", path, line, text, section=section, error=str(exc).splitlines()[0])
     url = parsed.url
     if url is not None:
