@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement
-from packaging.specifiers import InvalidSpecifier
 from packaging.requirements import Requirement as PackagingRequirement
+from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 
 if TYPE_CHECKING:
