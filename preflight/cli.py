@@ -82,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_OK
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug of ours outside the rules: exit 2 with one line, not 1
+        print(f"cloud-preflight: internal error (please report it): {exc.__class__.__name__}: {exc}",
+              file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _check(argv: list[str]) -> int:

@@ -534,10 +534,6 @@ def test_huge_pyproject_is_not_read_for_config(tmp_path: Path):
     assert _skipped(report)["pyproject.toml"] == "larger than 2 MiB, not parsed"
 
 
-@pytest.mark.xfail(strict=True, reason="preflight/cli.py: an exception outside the rules (listing, app detection, "
-                                       "rendering) escapes main(): a traceback and exit 1, which reads as "
-                                       "'findings', where the README promises exit 2 and one line. Reported with "
-                                       "a patch.")
 def test_a_crash_outside_the_rules_is_exit_2_with_one_line(tmp_path, monkeypatch):
     from preflight.project import Project
 
