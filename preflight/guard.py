@@ -50,6 +50,7 @@ from preflight.github.activity import (
     seconds_until,
     slot_opens,
 )
+from preflight.github.context import as_str, dig
 from preflight.github.rest import GitHubError
 from preflight.report import markdown
 
@@ -96,18 +97,6 @@ class Skip:
 
 
 # -- which branch, which mode ------------------------------------------------------------------------------------
-def _dig(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, Mapping):
-            return None
-        data = data.get(key)
-    return data
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
 def short_branch(ref: str) -> str | None:
     """``refs/heads/main`` -> ``main``; None for any other full ref (a tag, ``refs/pull/...``)."""
     if ref.startswith("refs/heads/"):
@@ -149,15 +138,15 @@ def target_for(event_name: str, payload: Mapping[str, Any], settings: Settings, 
     and ``github_sha``: GITHUB_REF and GITHUB_SHA, for events whose payload does not say."""
     sha = ""
     if event_name == "merge_group":
-        role, ref = "merge", _str(_dig(payload, "merge_group", "base_ref"))
+        role, ref = "merge", as_str(dig(payload, "merge_group", "base_ref"))
     elif event_name == "push":
-        role, ref = "push", _str(payload.get("ref")) or github_ref
-        sha = _str(payload.get("after")) or github_sha
+        role, ref = "push", as_str(payload.get("ref")) or github_ref
+        sha = as_str(payload.get("after")) or github_sha
     elif event_name in PULL_REQUEST_EVENTS:
-        role, ref = "pull_request", _str(_dig(payload, "pull_request", "base", "ref"))
+        role, ref = "pull_request", as_str(dig(payload, "pull_request", "base", "ref"))
     else:
         role = "update"
-        ref = _str(payload.get("ref"))
+        ref = as_str(payload.get("ref"))
         ref = ref if ref.startswith("refs/heads/") else github_ref
     if settings.mode == "off":
         return _skip("off (`guard: off`).")
@@ -166,7 +155,7 @@ def target_for(event_name: str, payload: Mapping[str, Any], settings: Settings, 
         return _skip("nothing to do: this run is for {ref}, not a branch.", code={"ref": ref or "no ref"})
     patterns = settings.branches
     if not patterns:
-        default = _str(_dig(payload, "repository", "default_branch"))
+        default = as_str(dig(payload, "repository", "default_branch"))
         if not default:
             return _skip("nothing to do: the event payload does not name the repository's default branch; set "
                          "`deploy-branches` to the branches your apps deploy from.")

@@ -57,7 +57,8 @@ class Context:
         return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
 
 
-def _dig(data: Any, *keys: str) -> Any:
+def dig(data: Any, *keys: str) -> Any:
+    """``data[k1][k2]...`` through untrusted payload JSON; None where a level is missing or not a mapping."""
     for key in keys:
         if not isinstance(data, Mapping):
             return None
@@ -65,7 +66,7 @@ def _dig(data: Any, *keys: str) -> Any:
     return data
 
 
-def _str(value: Any) -> str:
+def as_str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
@@ -87,26 +88,26 @@ def from_env(environ: Mapping[str, str] | None = None) -> Context:
     env = os.environ if environ is None else environ
     payload, error = load_payload(env.get("GITHUB_EVENT_PATH"))
     event = env.get("GITHUB_EVENT_NAME", "")
-    repository = _str(_dig(payload, "repository", "full_name")) or env.get("GITHUB_REPOSITORY", "")
+    repository = as_str(dig(payload, "repository", "full_name")) or env.get("GITHUB_REPOSITORY", "")
     pr_number = None
     head_sha = ""
     head_repository = None
     base_ref = ""
     if event in PULL_REQUEST_EVENTS:
         pr = payload.get("pull_request")
-        number = _dig(pr, "number") if isinstance(pr, Mapping) else None
+        number = dig(pr, "number") if isinstance(pr, Mapping) else None
         if number is None:
             number = payload.get("number")
         if isinstance(number, int) and not isinstance(number, bool) and number > 0:
             pr_number = number
-        head_sha = _str(_dig(pr, "head", "sha"))
-        head_repository = _str(_dig(pr, "head", "repo", "full_name")) or None
-        base_ref = _str(_dig(pr, "base", "ref"))
+        head_sha = as_str(dig(pr, "head", "sha"))
+        head_repository = as_str(dig(pr, "head", "repo", "full_name")) or None
+        base_ref = as_str(dig(pr, "base", "ref"))
     elif event == "push":
-        head_sha = _str(payload.get("after"))
+        head_sha = as_str(payload.get("after"))
     elif event == "merge_group":
-        head_sha = _str(_dig(payload, "merge_group", "head_sha"))
-        base_ref = _str(_dig(payload, "merge_group", "base_ref"))
+        head_sha = as_str(dig(payload, "merge_group", "head_sha"))
+        base_ref = as_str(dig(payload, "merge_group", "base_ref"))
     return Context(
         event_name=event,
         payload=payload,
