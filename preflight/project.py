@@ -147,6 +147,7 @@ class Project:
         self._use_git = use_git
         self._exclude = exclude
         self.skipped: list[Skipped] = []
+        self._skipped_paths: set[str] = set()  # of skipped, for _note_skip
         self.parse_errors: dict[str, ParseError] = {}
         self._bytes: dict[str, bytes | None] = {}
         self._text: dict[str, TextFile | None] = {}
@@ -415,7 +416,8 @@ class Project:
         return self._real_dirs[folder]
 
     def _note_skip(self, path: str, reason: str) -> None:
-        if not any(s.path == path for s in self.skipped):
+        if path not in self._skipped_paths:
+            self._skipped_paths.add(path)
             self.skipped.append(Skipped(path, reason))
 
     def text(self, path: str) -> TextFile | None:

@@ -164,10 +164,6 @@ def test_2000_entrypoints(tmp_path):
     assert result["seconds"] < 60 and result["rss_mb"] < MAX_RSS_MB, result
 
 
-@pytest.mark.xfail(strict=True, reason="preflight/apps.py detect_entrypoints: every Python file is searched for "
-                                       "every candidate's name (`stem in data`), so the work grows with files x "
-                                       "entrypoints (10,000 entrypoints: 14 s, 20,000: 48 s). Reported with a "
-                                       "patch (intersect with the file's identifiers).")
 def test_entrypoint_detection_is_linear(tmp_path, monkeypatch):
     """Counted, not timed: the substring searches detection makes on 1,000 entrypoints."""
     from preflight import apps
