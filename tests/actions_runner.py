@@ -9,6 +9,7 @@ kept by ``ExecutionContext``) and the file-command parser for ``GITHUB_OUTPUT`` 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 REGISTERED = {"error", "warning", "notice", "debug", "group", "endgroup", "add-mask", "echo", "add-matcher",
@@ -16,6 +17,9 @@ REGISTERED = {"error", "warning", "notice", "debug", "group", "endgroup", "add-m
 ISSUE_COMMANDS = ("error", "warning", "notice")
 MAX_PER_TYPE = 10
 MAX_MESSAGE = 4096
+# StreamReader.ReadLine (src/Runner.Sdk/ProcessInvoker.cs, StartReadStream) ends a line at CRLF, CR or LF only;
+# str.splitlines() would also break at \x0b, \x0c, \x1c-\x1e, \x85, \u2028 and \u2029.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 _UNESCAPE_DATA = (("%0D", "\r"), ("%0A", "\n"), ("%25", "%"))
 _UNESCAPE_PROPERTY = (("%0D", "\r"), ("%0A", "\n"), ("%3A", ":"), ("%2C", ","), ("%25", "%"))
@@ -130,13 +134,22 @@ class StepLog:
     plain: list[str] = field(default_factory=list)  # lines shown as text (commands excluded)
 
 
+def split_lines(text: str) -> list[str]:
+    """A step's stdout as the runner reads it: lines end at CRLF, CR or LF; a final line break ends the last line
+    (it does not start an empty one)."""
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def run_step(stdout: str) -> StepLog:
     """What the runner does with a step's stdout, line by line."""
     log = StepLog()
     registered = set(REGISTERED)
     stop_token: str | None = None
     counts = dict.fromkeys(ISSUE_COMMANDS, 0)
-    for line in stdout.splitlines():
+    for line in split_lines(stdout):
         command = parse_v2(line, registered) or parse_v1(line, registered)
         if command is None:
             log.plain.append(line)

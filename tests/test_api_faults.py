@@ -97,6 +97,15 @@ FAULTS = [
                "not retried (a POST may have created it: never post twice); skipped with one warning"),
           [dict(operation="issues/create-comment", status=503, times=20, body=_error("Service Unavailable"))],
           warning="HTTP 503", slept=[]),
+    Fault(Case("503 on update", "updating our comment answers 503 once",
+               "retried at once (a PATCH with the same body may be repeated), then updated"),
+          [dict(operation="issues/update-comment", status=503, body=_error("Service Unavailable"))],
+          action="updated", existing=True, slept=[], max_requests=4),
+    Fault(Case("503 on update, persistent", "updating our comment answers 503 every time",
+               f"retried {MAX_RETRIES} times with backoff (2 s, 4 s), then skipped with one warning; the old "
+               f"comment stays"),
+          [dict(operation="issues/update-comment", status=503, times=20, body=_error("Service Unavailable"))],
+          warning=f"still failing after {MAX_RETRIES} retries", existing=True, slept=[2.0, 4.0], max_requests=6),
     Fault(Case("503 on GET /user", "the identity request answers 503 every time",
                f"retried {MAX_RETRIES} times with backoff, then skipped with one warning"),
           [dict(operation="users/get-authenticated", status=503, times=20, body=_error("Service Unavailable"))],
@@ -120,9 +129,11 @@ FAULTS = [
                 body=_error("Too Many Requests"))],
           action="created", slept=[3.0]),
     Fault(Case("401 bad token", "every request answers 401 Bad credentials",
-               "skipped with one warning naming HTTP 401; no retry"),
-          [dict(status=401, times=20, body=_error("Bad credentials"))], warning="HTTP 401", slept=[],
-          max_requests=2),
+               "no retry and no further request; skipped with one warning: GitHub rejected the token (HTTP 401), "
+               "check the github-token input"),
+          [dict(status=401, times=20, body=_error("Bad credentials"))],
+          warning="GitHub rejected the token (GET /user: HTTP 401 (Bad credentials)); check the github-token input",
+          slept=[], max_requests=1),
     Fault(Case("403 read-only token (fork)", "a pull request from a fork: GITHUB_TOKEN may read, not write "
                "(403 Resource not accessible by integration)",
                "skipped with one warning that says so (fork: read-only token)"),
@@ -196,8 +207,9 @@ def test_comment_under_fault(fault: Fault, fake_github):
     assert [r["method"] for r in fake_github.requests].count("POST") <= (1 + MAX_RETRIES if "rate" in
                                                                          fault.case.id else 1)
     assert elapsed < (fault.budget or 0) + (fault.timeout or 0) + 5
-    if fault.existing:
-        assert [c["body"] for c in fake_github.comments[(REPO, PR)]] == [f"{MARKER}\nold"]
+    if fault.existing:  # updated in place, or left as it was
+        body = comment.compose(MARKER, "3 errors") if fault.action == "updated" else f"{MARKER}\nold"
+        assert [c["body"] for c in fake_github.comments[(REPO, PR)]] == [body]
 
 
 # --------------------------------------------------------------------------------------------------- the Action
@@ -270,16 +282,12 @@ def test_the_check_never_depends_on_the_comment(fault: Fault, tmp_path, monkeypa
     assert TOKEN not in run.stderr + run.summary + json.dumps(run.outputs) + json.dumps(fake_github.requests)
 
 
-# --------------------------------------------------------------------------------------------------- known gaps
+# ------------------------------------------------------------------------------- once known gaps, now fixed
 
 SECONDARY_ON_UPDATE = [dict(operation="issues/update-comment", status=403, headers={"retry-after": "5"},
                             body=SECONDARY)]
 
 
-@pytest.mark.xfail(strict=True, reason="preflight/github/rest.py: PyGithub's GithubRetry allows retries for GET and "
-                                       "POST only, so a PATCH (updating our comment) is never retried after a "
-                                       "secondary rate limit, a 429 or a 5xx; the 403 is then reported as a "
-                                       "missing permission. Reported with a patch.")
 @pytest.mark.parametrize("faults", [
     SECONDARY_ON_UPDATE,
     [dict(operation="issues/update-comment", status=429, headers={"Retry-After": "2"},
@@ -295,13 +303,14 @@ def test_updating_the_comment_is_retried_like_creating_it(faults, fake_github):
                                         seconds_between_writes=None), REPO, PR, comment.compose(MARKER, "new"),
                              marker=MARKER, mode="auto", has_findings=True)
     assert outcome.action == "updated", outcome
+    assert [c["body"] for c in fake_github.comments[(REPO, PR)]] == [comment.compose(MARKER, "new")]
+    assert [r["method"] for r in fake_github.requests].count("PATCH") == 2, fake_github.calls()
 
 
-@pytest.mark.xfail(strict=True, reason="preflight/github/comment.py: a 401 (bad or expired token) is reported as a "
-                                       "missing `pull-requests: write` permission. Reported with a patch.")
 def test_a_bad_token_is_called_a_bad_token(fake_github):
     fake_github.add_fault(status=401, times=20, body=_error("Bad credentials"))
     outcome = comment.upsert(RestClient("t", fake_github.url, seconds_between_writes=None), REPO, PR, "x",
                              marker=MARKER, mode="auto", has_findings=True)
-    assert outcome.action == "skipped"
+    assert outcome.action == "skipped" and outcome.url == ""
     assert "pull-requests: write" not in outcome.warning and "github-token" in outcome.warning, outcome.warning
+    assert len(fake_github.requests) == 1, fake_github.calls()  # GET /user: nothing else is tried

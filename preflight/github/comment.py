@@ -16,7 +16,8 @@
   findings). No comment yet: created only when there are findings (``comment: auto``), always
   (``comment: always``); ``comment: never`` makes no call at all.
 - A token that may not write (a pull request from a fork gets a read-only GITHUB_TOKEN; a workflow without
-  ``pull-requests: write``) or any API failure: the comment is skipped with one warning; the check's result never
+  ``pull-requests: write``), a token GitHub rejects (401: bad or expired; the warning points at the
+  ``github-token`` input) or any API failure: the comment is skipped with one warning; the check's result never
   depends on it.
 """
 
@@ -68,9 +69,9 @@ def identify(client: RestClient) -> Identity:
     try:
         return Identity(frozenset({client.authenticated_login()}))
     except GitHubError as exc:
-        if exc.is_permission:  # an App installation token, GITHUB_TOKEN included
+        if exc.status != 401 and exc.is_permission:  # an App installation token, GITHUB_TOKEN included
             return Identity(frozenset({ACTIONS_BOT}), app_bots=True)
-        raise
+        raise  # 401: the token itself is rejected (no other call would succeed)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def upsert(client: RestClient, repository: str, number: int, body: str, *, marke
                 updated = client.update_issue_comment(repository, ours, body)
                 return Outcome("updated", updated.html_url or ours.html_url)
             except GitHubError as exc:
-                if not (exc.is_permission and identity.rank(ours) == 1):
+                if exc.status == 401 or not (exc.is_permission and identity.rank(ours) == 1):
                     raise
                 # Another App's bot wrote that one, not this token: ours does not exist yet.
         if mode == "always" or has_findings:
@@ -115,6 +116,11 @@ def upsert(client: RestClient, repository: str, number: int, body: str, *, marke
             return Outcome("created", created.html_url)
         return Outcome("not-needed")
     except GitHubError as exc:
+        if exc.status == 401:  # the message is GitHub's ("Bad credentials"), never the token
+            return Outcome("skipped", warning=f"The pull-request comment was skipped: GitHub rejected the token "
+                                              f"({exc}); check the github-token input (a personal token may have "
+                                              f"expired). The annotations and the job summary have the full "
+                                              f"report.")
         if exc.is_permission:
             why = ("a pull request from a fork gets a read-only GITHUB_TOKEN" if fork else
                    "give the job `permissions: pull-requests: write`")

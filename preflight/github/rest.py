@@ -6,9 +6,11 @@
 - Retries (``BoundedRetry``, built on PyGithub's ``GithubRetry``): rate limits (403 with ``retry-after`` or a
   rate-limit message, 429) honour ``retry-after``, else ``x-ratelimit-reset``, else wait a minute (GitHub's advice
   for secondary limits); 5xx is retried with exponential backoff, except for POST, which is not idempotent (a
-  comment created by a request that then failed would be posted twice). Every wait must fit in what is left of
-  the time budget: a wait that does not fit ends the call at once, as a ``GitHubError``. A call started after the
-  budget is spent fails the same way, so the time spent on GitHub is at most the budget plus one request timeout.
+  comment created by a request that then failed would be posted twice). GET, POST and PATCH are the methods
+  retried (PyGithub's own list has no PATCH: an update of the comment would never be retried). Every wait must fit
+  in what is left of the time budget: a wait that does not fit ends the call at once, as a ``GitHubError``. A call
+  started after the budget is spent fails the same way, so the time spent on GitHub is at most the budget plus one
+  request timeout.
 - Every failure reaches callers as one ``GitHubError`` with the HTTP status (None when there was no answer).
 
 The token is sent only in the ``Authorization`` header and never appears in an exception message here.
@@ -70,6 +72,10 @@ def _retry_class() -> type:
             self.sleeper = sleeper
             self.notify = notify
             kwargs.setdefault("status_forcelist", [429, *range(500, 600)])
+            # GithubRetry's default adds GET and POST to urllib3's list, which has no PATCH: updating the comment
+            # would never be retried. PATCH is idempotent here (the same body again); POST is held back on 5xx and
+            # read errors below.
+            kwargs.setdefault("allowed_methods", frozenset({"GET", "POST", "PATCH"}))
             super().__init__(**kwargs)
 
         def new(self, **kw: Any) -> BoundedRetry:
