@@ -21,9 +21,10 @@ import difflib
 import posixpath
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
@@ -362,32 +363,33 @@ class Provision:
     # declared (installed) packages the Requires-Dist table does not know
     unknown: list[str] = field(default_factory=list)
 
+    # (question, module) -> answer: the same modules are imported by many files of one app
+    memo: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def _memo(self, question: str, module: str, answer: Callable[[], Any]) -> Any:
+        key = (question, module)
+        if key not in self.memo:
+            self.memo[key] = answer()
+        return self.memo[key]
+
     def installing(self, module: str) -> Declared | None:
-        for item in self.declared:
-            if item.state == "installed" and provides(item.name, module):
-                return item
-        return None
+        return self._memo("installing", module, lambda: next(
+            (item for item in self.declared if item.state == "installed" and provides(item.name, module)), None))
 
     def not_installed(self, module: str) -> Declared | None:
-        for item in self.declared:
-            if item.state != "installed" and provides(item.name, module):
-                return item
-        return None
+        return self._memo("not_installed", module, lambda: next(
+            (item for item in self.declared if item.state != "installed" and provides(item.name, module)), None))
 
     def through_streamlit(self, module: str) -> tuple[str, str] | None:
         """(distribution, the dependency of streamlit that brings it or '') when only Streamlit installs it."""
-        for name, via in self.streamlit_deps.items():
-            if provides(name, module):
-                return name, via
-        return None
+        return self._memo("through_streamlit", module, lambda: next(
+            ((name, via) for name, via in self.streamlit_deps.items() if provides(name, module)), None))
 
     def through_dependency(self, module: str) -> tuple[str, ...] | None:
         """The chain from a declared package to the distribution that provides ``module``, when only the
         Requires-Dist of a declared package installs it (nearest first)."""
-        for name, chain in self.transitive.items():
-            if _surely_provides(name, module):
-                return chain
-        return None
+        return self._memo("through_dependency", module, lambda: next(
+            (chain for name, chain in self.transitive.items() if _surely_provides(name, module)), None))
 
 
 def _surely_provides(dist: str, module: str) -> bool:
@@ -625,7 +627,7 @@ def _runtime_installs(ctx: RuleContext, reach: Reach) -> set[str]:
         data = ctx.project.read_bytes(module.path)
         if not data or b"install" not in data:
             continue
-        for call, name in calls(ctx.project, module.path):
+        for call, name in calls(ctx.project, module.path, _RUNNERS):
             if name not in _RUNNERS or not call.args:
                 continue
             arg = call.args[0]

@@ -38,7 +38,8 @@ def unparsable_file(ctx: RuleContext) -> Iterator[Finding]:
     - https://docs.streamlit.io/deploy/community-cloud/deploy-your-app/app-dependencies
     """
     for app in ctx.apps:
-        app.modules  # noqa: B018 - parse everything the app reaches, so its syntax errors are reported
+        for module in app.modules:  # every module the app runs: a broken one stops it
+            ctx.project.check_python(module.path)
     for error in sorted(ctx.project.parse_errors.values(), key=lambda e: e.path):
         yield ctx.finding(
             f"{error.path} cannot be parsed ({error.message}); "

@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from preflight.apps import App, imports_streamlit
+from preflight.facts import extractor
 from preflight.model import Finding, Severity
-from preflight.pysource import aliases_of, dotted_name
+from preflight.pysource import FastVisitor, aliases_of, dotted_name, share_call_names, statements
 from preflight.rules import RuleContext, rule
 
 # --------------------------------------------------------------------------------------------------- the call table
@@ -238,17 +239,7 @@ class _Value:
     text: str
 
 
-def _statements(tree: ast.Module) -> Iterator[ast.stmt]:
-    """Every statement, nested ones included (expressions are not entered: imports are statements)."""
-    stack: list[ast.AST] = list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.stmt):
-            yield node
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            children = getattr(node, name, None)
-            if isinstance(children, list):
-                stack.extend(children)
+_statements = statements
 
 
 def _display(func: ast.expr) -> str:
@@ -413,7 +404,7 @@ class ModuleInfo:
     navigation: bool = False
 
 
-class _Collector(ast.NodeVisitor):
+class _Collector(FastVisitor):
     def __init__(self, module: str, tree: ast.Module):
         self.module = module
         self.aliases = aliases_of(tree)
@@ -422,6 +413,7 @@ class _Collector(ast.NodeVisitor):
         self.guard_depth = 0
         self.main_depth = 0
         self.info = ModuleInfo()
+        self.call_names: set[str] = set()  # every call rooted in an import (pysource's "calls" fact)
         self.module_scope = _build_scope(tree, None)
         for stmt in _statements(tree):  # `global NAME` in any function rebinds the module's NAME
             if isinstance(stmt, ast.Global):
@@ -524,6 +516,8 @@ class _Collector(ast.NodeVisitor):
     def _record(self, node: ast.Call) -> None:
         name = dotted_name(node.func, self.aliases)
         func = node.func
+        if name and _root_name(func) in self.aliases:
+            self.call_names.add(name)
         guarded = self.try_depth > 0 or self.guard_depth > 0
         target = self._exists_target(node)
         if target is not None:
@@ -669,21 +663,41 @@ def resolve(value: _Value, module: str) -> str | None:
     return path
 
 
+def _root_name(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+@extractor("paths")
+def _extract_paths(path: str, tree: ast.Module, data: bytes) -> tuple:
+    collector = _Collector(path, tree)
+    collector.visit(tree)
+    share_call_names(tree, collector.call_names)  # this walk saw every call: the "calls" fact needs no other
+    info = collector.info
+    uses = [(u.line, u.column, u.value.anchor, u.value.text, u.call, u.kind, u.guarded, u.main_only)
+            for u in info.uses]
+    return uses, info.written, sorted(info.checked), info.navigation
+
+
 def module_info(project, path: str) -> ModuleInfo:
-    """What a module reads, writes and checks for (cached per project)."""
+    """What a module writes and checks for (cached per project); its reads are in ``module_uses``."""
     cache: dict[str, ModuleInfo] = project.__dict__.setdefault("_paths_module_cache", {})
     if path not in cache:
-        tree = project.python(path)
+        fact = project.fact(path, "paths")
         info = ModuleInfo()
-        if tree is not None:
-            try:
-                collector = _Collector(path, tree)
-                collector.visit(tree)
-                info = collector.info
-            except RecursionError:
-                info = ModuleInfo()
+        if fact is not None:
+            _uses, written, checked, navigation = fact
+            info = ModuleInfo([], written, set(checked), navigation)
         cache[path] = info
     return cache[path]
+
+
+def module_uses(project, path: str) -> list[tuple]:
+    """The module's path uses as (line, column, anchor, text, call, kind, guarded, main_only) rows (not kept:
+    a large app has hundreds of thousands)."""
+    fact = project.fact(path, "paths")
+    return fact[0] if fact is not None else []
 
 
 # --------------------------------------------------------------------------------------------------- per app
@@ -733,16 +747,31 @@ def problems(ctx: RuleContext, app: App) -> list[Problem]:
             written.setdefault(path, (module, line, folder))
         checked |= info.checked
     out: list[Problem] = []
-    for _module, info in infos:
-        for use in info.uses:
-            if use.main_only and use.module not in scripts:
+    # The same path read the same way from the same folder is classified once (the classification depends on
+    # nothing else); a large app reads a few paths from thousands of places.
+    verdicts: dict[tuple, tuple | None] = {}
+    for module in modules:
+        folder = posixpath.dirname(module)
+        script = module in scripts
+        for line, column, anchor, text, call, kind, guarded, main_only in module_uses(project, module):
+            if main_only and not script:
                 continue  # under `if __name__ == "__main__":` in an imported module: never runs in the app
-            problem = _classify(project, app, use, written, checked)
-            if problem is not None and problem.code in ("CP703", "CP704", "CP705", "CP706") \
-                    and _written_elsewhere(project, use, reached):
+            key = (anchor, text, kind, guarded, folder)
+            verdict = verdicts.get(key, False)
+            if verdict is None:
                 continue
-            if problem is not None:
-                out.append(problem)
+            use = Use(module, line, column, _Value(anchor, text), call, kind, guarded, main_only)
+            if verdict is False:
+                problem = _classify(project, app, use, written, checked)
+                if problem is not None and problem.code in ("CP703", "CP704", "CP705", "CP706") \
+                        and _written_elsewhere(project, use, reached):
+                    problem = None
+                verdicts[key] = verdict = None if problem is None else \
+                    (problem.code, problem.severity, problem.why, problem.detail)
+                if problem is not None:
+                    out.append(problem)
+            elif verdict is not None:
+                out.append(Problem(verdict[0], use, verdict[1], verdict[2], verdict[3]))
     cache[app.entrypoint] = out
     return out
 

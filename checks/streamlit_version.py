@@ -24,7 +24,9 @@ from packaging.version import InvalidVersion, Version
 from preflight import data
 from preflight.apps import App, EffectiveStreamlit
 from preflight.depfiles import Requirement, poetry_to_pep440
+from preflight.facts import extractor
 from preflight.model import Finding, Severity
+from preflight.pysource import FastVisitor, statements
 from preflight.rules import RuleContext, rule
 
 # Streamlit releases that first supported a Python minor version (release notes; catalogue F5). A Python newer
@@ -819,7 +821,7 @@ _GUARD_EXCEPTIONS = ("AttributeError", "ImportError", "ModuleNotFoundError", "Ex
                      "TypeError", "StreamlitAPIException")
 
 
-class _Scanner(ast.NodeVisitor):
+class _Scanner(FastVisitor):
     def __init__(self, path: str):
         self.path = path
         self.aliases: dict[str, str] = {}  # local name -> dotted name below streamlit ("" = the module)
@@ -970,41 +972,82 @@ def _catches(expr: ast.expr | None) -> bool:
 
 @dataclass
 class ModuleScan:
-    path: str
-    aliases: dict[str, str]
-    uses: list[Use]
-    assigned: set[str]
+    """What one module does with Streamlit, reduced to what the rules report (a fact of the module)."""
 
-    @property
-    def imports_streamlit(self) -> bool:
-        return bool(self.aliases)
+    path: str
+    imports_streamlit: bool
+    assigned: frozenset[str]  # APIs the code assigns (st.experimental_rerun = st.rerun)
+    features: list[tuple[_Feature, Use]]  # the first unguarded use of each optional feature
+    hits: list[tuple[int, str, Use, int]]  # (api_table() index, as shown, first unguarded use, uses)
+
+
+def scan_tree(path: str, tree: ast.Module) -> _Scanner:
+    """Every Streamlit reference in a module's tree (``.uses``), its aliases and assigned APIs."""
+    scanner = _Scanner(path)
+    # Aliases first (an import may follow its first use inside a function), then references.
+    for node in statements(tree):
+        if isinstance(node, ast.Import):
+            scanner.visit_Import(node)
+        elif isinstance(node, ast.ImportFrom):
+            scanner.visit_ImportFrom(node)
+    scanner.uses.clear()
+    scanner.visit(tree)
+    return scanner
+
+
+@extractor("streamlit")
+def _extract_streamlit(path: str, tree: ast.Module, data: bytes) -> tuple | None:
+    if b"streamlit" not in data:
+        return None
+    scanner = scan_tree(path, tree)
+    imports_streamlit = bool(scanner.aliases)
+
+    def row(use: Use) -> tuple:
+        return (use.line, use.column, use.api, use.guarded, use.imported)
+
+    features: list[tuple[int, tuple]] = []
+    seen: set[str] = set()
+    for use in scanner.uses:
+        feature = _feature_of(use, imports_streamlit)
+        if feature is None or feature.dist in seen or use.guarded:
+            continue
+        seen.add(feature.dist)
+        features.append((_FEATURES.index(feature), row(use)))
+    # Byte-level prefilter: only the entries whose names the source mentions can match.
+    active = [(index, entry) for index, (entry, words) in enumerate(_trigger_table())
+              if not words or any(w in data for w in words)]
+    found: dict[tuple[int, str], list[Use]] = {}
+    if active:
+        for use in scanner.uses:
+            if use.guarded:
+                continue
+            for index, entry in active:
+                shown = _matches(entry, use)
+                if shown is not None:
+                    found.setdefault((index, shown), []).append(use)
+    hits = [(index, shown, row(min(uses, key=lambda u: (u.line, u.column))), len(uses))
+            for (index, shown), uses in found.items()]
+    return imports_streamlit, sorted(scanner.assigned), features, hits
 
 
 def scan_module(ctx: RuleContext, path: str) -> ModuleScan | None:
     """Streamlit references in one module (cached per project)."""
     cache: dict[str, ModuleScan | None] = ctx.project.__dict__.setdefault("_streamlit_scan_cache", {})
-    if path in cache:
-        return cache[path]
-    result = None
-    tree = ctx.project.python(path)
-    if tree is not None:
-        data_bytes = ctx.project.read_bytes(path) or b""
-        if b"streamlit" in data_bytes:
-            scanner = _Scanner(path)
-            try:
-                # Aliases first (an import may follow its first use inside a function), then references.
-                for node in ast.walk(tree):
-                    if isinstance(node, ast.Import):
-                        scanner.visit_Import(node)
-                    elif isinstance(node, ast.ImportFrom):
-                        scanner.visit_ImportFrom(node)
-                scanner.uses.clear()
-                scanner.visit(tree)
-                result = ModuleScan(path, dict(scanner.aliases), scanner.uses, scanner.assigned)
-            except RecursionError:
-                result = None
-    cache[path] = result
-    return result
+    if path not in cache:
+        fact = ctx.project.fact(path, "streamlit")
+        result = None
+        if fact is not None:
+            imports_streamlit, assigned, features, hits = fact
+
+            def use(row: tuple) -> Use:
+                line, column, api, guarded, imported = row
+                return Use(path, line, column, api, None, guarded, imported)
+
+            result = ModuleScan(path, imports_streamlit, frozenset(assigned),
+                                [(_FEATURES[index], use(r)) for index, r in features],
+                                [(index, shown, use(r), count) for index, shown, r, count in hits])
+        cache[path] = result
+    return cache[path]
 
 
 def app_scans(ctx: RuleContext, app: App) -> list[ModuleScan]:
@@ -1063,9 +1106,10 @@ _PYPLOT = _Feature("st.pyplot", "matplotlib", "matplotlib", ("charts", "all"), _
                    ("plot", "plots", "plotting", "matplotlib", "viz", "visualization", "all", "full", "charts"))
 _PLOTLY = _Feature("st.plotly_chart", "plotly", "plotly", ("charts", "all"), _BRINGS_PLOTLY,
                    ("plotly", "plot", "plots", "plotting", "viz", "visualization", "all", "full", "charts"))
+_FEATURES = (_AUTH, _SQL, _PYPLOT, _PLOTLY)
 
 
-def _feature_of(use: Use, scan: ModuleScan) -> _Feature | None:
+def _feature_of(use: Use, imports_streamlit: bool) -> _Feature | None:
     if use.api == "login":  # also st.button(..., on_click=st.login)
         return _AUTH
     call = use.call
@@ -1084,7 +1128,7 @@ def _feature_of(use: Use, scan: ModuleScan) -> _Feature | None:
             if text == "SQLConnection":
                 return _SQL
         return None
-    if name == "pyplot" and (not use.api.startswith(".") or scan.imports_streamlit):
+    if name == "pyplot" and (not use.api.startswith(".") or imports_streamlit):
         return _PYPLOT
     if name == "plotly_chart":
         return _PLOTLY
@@ -1163,9 +1207,8 @@ def streamlit_optional_dependency(ctx: RuleContext) -> Iterator[Finding]:
             continue
         reported: set[str] = set()
         for scan in app_scans(ctx, app):
-            for use in scan.uses:
-                feature = _feature_of(use, scan)
-                if feature is None or feature.dist in reported or use.guarded:
+            for feature, use in scan.features:
+                if feature.dist in reported:
                     continue
                 if _installed_by_file(app, feature) or _imports_module(ctx, app, feature.module):
                     continue
@@ -1359,27 +1402,14 @@ def _api_hits(ctx: RuleContext, app: App) -> list[_ApiHit]:
 def _compute_api_hits(ctx: RuleContext, app: App) -> list[_ApiHit]:
     scans = app_scans(ctx, app)
     shims = set().union(*(s.assigned for s in scans)) if scans else set()
-    table = [(entry, _triggers(entry)) for entry in api_table()]
-    out = []
-    for scan in scans:
-        source = ctx.project.read_bytes(scan.path) or b""
-        # Byte-level prefilter: only the entries whose names the source mentions can match.
-        active = [entry for entry, words in table if not words or any(w in source for w in words)]
-        if not active:
-            continue
-        found: dict[tuple[ApiEntry, str], list[Use]] = {}
-        for use in scan.uses:
-            if use.guarded:
-                continue
-            for entry in active:
-                shown = _matches(entry, use)
-                if shown is None or entry.name in shims:
-                    continue
-                found.setdefault((entry, shown), []).append(use)
-        for (entry, shown), uses in found.items():
-            uses.sort(key=lambda u: (u.line, u.column))
-            out.append(_ApiHit(entry, shown, uses[0], len(uses)))
-    return out
+    table = api_table()
+    return [_ApiHit(table[index], shown, use, count) for scan in scans for index, shown, use, count in scan.hits
+            if table[index].name not in shims]
+
+
+@cache
+def _trigger_table() -> tuple[tuple[ApiEntry, tuple[bytes, ...]], ...]:
+    return tuple((entry, _triggers(entry)) for entry in api_table())
 
 
 def _times(count: int) -> str:

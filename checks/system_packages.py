@@ -25,7 +25,7 @@ from packaging.version import InvalidVersion, Version
 from preflight import data
 from preflight.imports import imports_of, resolve_module
 from preflight.model import Finding, Severity
-from preflight.pysource import calls
+from preflight.pysource import call_names, calls
 from preflight.rules import RuleContext, rule
 
 if TYPE_CHECKING:
@@ -739,6 +739,7 @@ def apt_unneeded(ctx: RuleContext) -> Iterator[Finding]:
 RUNNERS = frozenset({"os.system", "os.popen", "subprocess.run", "subprocess.call", "subprocess.check_call",
                      "subprocess.check_output", "subprocess.Popen", "subprocess.getoutput",
                      "subprocess.getstatusoutput"})
+_INSTALLERS = RUNNERS | {"pip.main", "pip._internal.main", "pip._internal.cli.main.main"}
 APT_PROGRAMS = frozenset({"apt-get", "apt", "aptitude", "dpkg"})
 APT_ACTIONS = frozenset({"install", "reinstall", "update", "upgrade", "dist-upgrade", "full-upgrade", "build-dep",
                          "-i", "--install"})
@@ -860,7 +861,7 @@ def apt_at_runtime(ctx: RuleContext) -> Iterator[Finding]:
     for app in ctx.apps:
         winner = app.winner.path if app.winner else "requirements.txt"
         for module in app.modules:
-            for call, name in calls(ctx.project, module.path):
+            for call, name in calls(ctx.project, module.path, _INSTALLERS):
                 if name in ("pip.main", "pip._internal.main", "pip._internal.cli.main.main") and call.args:
                     parsed = _command_words(call.args[0])
                     if parsed and parsed[1] and parsed[1][0][:1] == ["install"]:
@@ -959,8 +960,7 @@ def sys_desktop_gui(ctx: RuleContext) -> Iterator[Finding]:
     """
     for app in ctx.apps:
         roots = [app.dir, ""] if app.dir else [""]
-        uses_st_pyplot = any(name == "streamlit.pyplot" for m in app.modules
-                             for _c, name in calls(ctx.project, m.path))
+        uses_st_pyplot = any("streamlit.pyplot" in call_names(ctx.project, m.path) for m in app.modules)
         for module in app.modules:
             root = "" if module.root_only else app.dir
             seen: set[tuple[int, str]] = set()
@@ -982,7 +982,7 @@ def sys_desktop_gui(ctx: RuleContext) -> Iterator[Finding]:
                     f"for your users.",
                     module.path, ref.line, ref.column, severity=severity, app=app,
                     fix=f"Replace {label} with {suggestion}.")
-            for call, name in calls(ctx.project, module.path):
+            for call, name in calls(ctx.project, module.path, GUI_CALLS):
                 if name not in GUI_CALLS:
                     continue
                 if name == "cv2.VideoCapture" and not (

@@ -238,9 +238,6 @@ def _calls_streamlit(expr: ast.expr, aliases: set[str]) -> bool:
     return False
 
 
-_IDENTIFIER_RE = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-
-
 def detect_entrypoints(project: Project) -> list[str]:
     """Likely entrypoints, conventional names first, then by path."""
     py_files = [p for p in project.files if p.endswith(".py")]
@@ -252,20 +249,13 @@ def detect_entrypoints(project: Project) -> list[str]:
         return []
     # Drop files imported by other local files (helpers that happen to import streamlit).
     imported: set[str] = set()
-    stems = {posixpath.splitext(posixpath.basename(c))[0].encode(): c for c in candidates}
-    odd_stems = [stem for stem in stems if not _IDENTIFIER_RE.fullmatch(stem)]
+    # Each file's imports are facts (extracted once): look every imported name up among the candidates' stems,
+    # linear in files + imports (no search of each file for each candidate).
+    stems = {posixpath.splitext(posixpath.basename(c))[0]: c for c in candidates}
     for path in py_files:
-        data = project.read_bytes(path)
-        if not data or b"import" not in data:
-            continue
-        # One pass over the file's identifiers, not one substring search per candidate (10,000 candidates
-        # would make that files x candidates searches). A stem that is not an identifier is searched for.
-        if not (stems.keys() & set(_IDENTIFIER_RE.findall(data))) and not any(
-                stem in data for stem in odd_stems):
-            continue
         for ref in imports_of(project, path, posixpath.dirname(path)):
             for target in (ref.module, *(f"{ref.module}.{n}" for n in ref.names)):
-                last = target.rsplit(".", 1)[-1].encode()
+                last = target.rsplit(".", 1)[-1]
                 candidate = stems.get(last)
                 if candidate and candidate != path:
                     imported.add(candidate)

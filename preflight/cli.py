@@ -53,9 +53,9 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resolve-timeout", type=float, metavar="SECONDS",
                         help="stop resolving after SECONDS (default: 60)")
     parser.add_argument("--cache-dir", metavar="DIR",
-                        help="resolution cache (default: $CLOUD_PREFLIGHT_CACHE_DIR, else .cloud-preflight-cache/ "
-                             "in the repository)")
-    parser.add_argument("--no-cache", action="store_true", help="do not read or write the resolution cache")
+                        help="cache of per-file facts and resolutions (default: $CLOUD_PREFLIGHT_CACHE_DIR, else "
+                             ".cloud-preflight-cache/ in the repository)")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     parser.add_argument("--no-git", action="store_true",
                         help="list files by walking the folder (honouring .gitignore) instead of git ls-files")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
@@ -139,7 +139,9 @@ def _check(argv: list[str]) -> int:
     from preflight.report import render
 
     project = Project(root, use_git=not args.no_git, exclude=config.exclude)
-    result = run(project, ALL_RULES, config, DEFAULT_OFF)
+    progress = (lambda line: print(f"cloud-preflight: {line} ...", file=sys.stderr, flush=True)) \
+        if sys.stderr.isatty() else None
+    result = run(project, ALL_RULES, config, DEFAULT_OFF, progress)
     report = build_report(result, config)
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stdout.isatty()
                                        and not os.environ.get("NO_COLOR"))

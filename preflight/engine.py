@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from preflight.apps import App, build_apps
@@ -34,12 +34,21 @@ class Result:
 
 
 def run(project: Project, rules: Sequence[Rule], config: Config,
-        default_off: frozenset[str] = frozenset()) -> Result:
-    """Run every enabled rule once. Codes in ``default_off`` run only when ``select`` names them exactly."""
+        default_off: frozenset[str] = frozenset(), progress: Callable[[str], None] | None = None) -> Result:
+    """Run every enabled rule once. Codes in ``default_off`` run only when ``select`` names them exactly.
+    The facts of every Python module are extracted first (cached in the cache folder, on every core);
+    ``progress`` is told about long work."""
     from preflight import distributions
 
     distributions.set_overrides({k: list(v) for k, v in config.import_map.items()})  # validated by config
+    from preflight.resolve import cache_dir_for
+
+    cache_root = cache_dir_for(project, config)
+    project.prefetch_facts(cache_root / "facts" if cache_root is not None else None, progress)
     apps = build_apps(project, config.entrypoints)
+    for app in apps:  # syntax errors and not-parsed notes of every module an app runs, whatever rules run
+        for module in app.modules if app.exists else ():
+            project.check_python(module.path)
     merged: dict[tuple, Finding] = {}
     internal_errors: list[str] = []
     enabled = [r for r in rules if config.enabled(r.code) and (r.code not in default_off or r.code in config.select)]

@@ -21,8 +21,11 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, replace
 from typing import TYPE_CHECKING
+
+from preflight.facts import extractor
+from preflight.pysource import FastVisitor
 
 if TYPE_CHECKING:
     from preflight.project import Project
@@ -92,9 +95,8 @@ _STATEMENT_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
 _DYNAMIC_TOKENS = (b"import_module", b"__import__", b"run_module", b"run_path")
 
 
-class _ImportVisitor(ast.NodeVisitor):
-    def __init__(self, package: str, expressions: bool = True):
-        self.package = package  # dotted package of the importing module, for relative imports
+class _ImportVisitor(FastVisitor):
+    def __init__(self, expressions: bool = True):
         self.out: list[ImportRef] = []
         self.guards: list[str] = []
         # Imports are statements: unless a dynamic importer may be called, expressions need no visit
@@ -130,17 +132,11 @@ class _ImportVisitor(ast.NodeVisitor):
             self.out.append(ImportRef(alias.name, node.lineno, node.col_offset + 1, guard=self._guard()))
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        # Relative imports are kept as written (``module`` below the package, ``level``): ``imports_of``
+        # resolves them for the sys.path root it is asked about.
         names = tuple(a.name for a in node.names)
-        module = node.module or ""
-        if node.level:
-            parts = self.package.split(".") if self.package else []
-            if node.level - 1 > len(parts):
-                return  # beyond the top: cannot be resolved, nothing to follow
-            # (``from . import x`` in a top-level module, and one level beyond the top, raise ImportError in
-            # Python; they are still followed, leniently, so that the code they name is checked.)
-            base = parts[: len(parts) - (node.level - 1)]
-            module = ".".join([*base, module] if module else base)
-        self.out.append(ImportRef(module, node.lineno, node.col_offset + 1, node.level, names, self._guard()))
+        self.out.append(ImportRef(node.module or "", node.lineno, node.col_offset + 1, node.level, names,
+                                  self._guard()))
 
     def visit_Try(self, node: ast.Try) -> None:
         catches = [h for h in node.handlers if _catches_import_error(h.type)]
@@ -223,23 +219,42 @@ def module_package(path: str, root: str) -> str:
     return rel.replace("/", ".")
 
 
+@extractor("imports")
+def _extract_imports(path: str, tree: ast.Module, data: bytes) -> list[tuple]:
+    visitor = _ImportVisitor(expressions=any(token in data for token in _DYNAMIC_TOKENS))
+    try:
+        visitor.visit(tree)
+    except RecursionError:
+        pass
+    return [astuple(ref) for ref in visitor.out]
+
+
+def _absolute(ref: ImportRef, package: str) -> ImportRef | None:
+    """A relative import made absolute from ``package`` (None beyond the top: nothing to follow)."""
+    parts = package.split(".") if package else []
+    if ref.level - 1 > len(parts):
+        return None
+    # (``from . import x`` in a top-level module, and one level beyond the top, raise ImportError in Python;
+    # they are still followed, leniently, so that the code they name is checked.)
+    base = parts[: len(parts) - (ref.level - 1)]
+    return replace(ref, module=".".join([*base, ref.module] if ref.module else base))
+
+
 def imports_of(project: Project, path: str, root: str = "") -> list[ImportRef]:
     """Imports in ``path`` (cached per path and sys.path root). Unparsable files have none."""
     cache: dict[tuple[str, str], list[ImportRef]] = project.__dict__.setdefault("_imports_cache", {})
     key = (path, root)
     if key not in cache:
-        tree = project.python(path)
-        if tree is None:
-            cache[key] = []
-        else:
-            source = project.read_bytes(path) or b""
-            visitor = _ImportVisitor(module_package(path, root),
-                                     expressions=any(token in source for token in _DYNAMIC_TOKENS))
-            try:
-                visitor.visit(tree)
-            except RecursionError:
-                pass
-            cache[key] = visitor.out
+        out: list[ImportRef] = []
+        package = None
+        for row in project.fact(path, "imports") or ():
+            ref = ImportRef(*row)
+            if ref.level and not ref.dynamic:
+                package = module_package(path, root) if package is None else package
+                ref = _absolute(ref, package)
+            if ref is not None:
+                out.append(ref)
+        cache[key] = out
     return cache[key]
 
 
@@ -247,7 +262,16 @@ def resolve_module(project: Project, module: str, roots: list[str]) -> tuple[str
     """(file path, root it was found from) for a local module, or None. Packages resolve to ``__init__.py``
     (or to the folder itself, a namespace package, returned with a trailing slash).
 
-    Like Python's path finder, a regular module or package in any root wins over a namespace folder."""
+    Like Python's path finder, a regular module or package in any root wins over a namespace folder (cached
+    per project: thousands of files import the same modules)."""
+    cache: dict[tuple, tuple[str, str] | None] = project.__dict__.setdefault("_resolve_cache", {})
+    key = (module, *roots)
+    if key not in cache:
+        cache[key] = _resolve_module(project, module, roots)
+    return cache[key]
+
+
+def _resolve_module(project: Project, module: str, roots: list[str]) -> tuple[str, str] | None:
     parts = module.split(".")
     if not module or not all(parts):
         return None
@@ -651,15 +675,11 @@ class Reach:
         return [c for c in self.sys_path if c.folder is None]
 
 
-def _followed_files(project: Project, path: str, entry_dir: str) -> list[tuple[str, str]]:
-    """(file, its sys.path root) of scripts a module runs without importing them: literal ``*.py`` targets of
-    st.Page / st.switch_page / st.page_link (resolved from the entrypoint's folder) and ``runpy.run_path``
-    targets (from the working directory, the repository root, or built from ``__file__``)."""
-    data = project.read_bytes(path)
-    if not data or not (any(name.encode() in data for name in PAGE_CALLS) or b"run_path" in data):
-        return []
-    tree = project.python(path)
-    if tree is None:
+@extractor("followed")
+def _extract_followed(path: str, tree: ast.Module, data: bytes) -> list[tuple[str, str]]:
+    """("page", target as written) and ("run_path", target from the working directory) of scripts the module
+    runs without importing them (see ``_followed_files``)."""
+    if not (any(name.encode() in data for name in PAGE_CALLS) or b"run_path" in data):
         return []
     out: list[tuple[str, str]] = []
     evaluator: _PathEvaluator | None = None
@@ -671,14 +691,26 @@ def _followed_files(project: Project, path: str, entry_dir: str) -> list[tuple[s
         first = node.args[0]
         if name in PAGE_CALLS and isinstance(first, ast.Constant) and isinstance(first.value, str) \
                 and first.value.endswith(".py"):
-            target = _norm(posixpath.join(entry_dir, first.value) if entry_dir else first.value)
-            if isinstance(target, str):
-                out.append((target, entry_dir))
+            out.append(("page", first.value))
         elif name == "run_path":
             evaluator = evaluator or _PathEvaluator(path, tree)
             target = evaluator.value(first)
             if isinstance(target, str) and target.endswith(".py"):
-                out.append((target, entry_dir))
+                out.append(("run_path", target))
+    return out
+
+
+def _followed_files(project: Project, path: str, entry_dir: str) -> list[tuple[str, str]]:
+    """(file, its sys.path root) of scripts a module runs without importing them: literal ``*.py`` targets of
+    st.Page / st.switch_page / st.page_link (resolved from the entrypoint's folder) and ``runpy.run_path``
+    targets (from the working directory, the repository root, or built from ``__file__``)."""
+    out: list[tuple[str, str]] = []
+    for kind, target in project.fact(path, "followed") or ():
+        if kind == "page":
+            target = _norm(posixpath.join(entry_dir, target) if entry_dir else target)
+            if not isinstance(target, str):
+                continue
+        out.append((target, entry_dir))
     return out
 
 
@@ -811,7 +843,7 @@ def model_loads(project: Project, path: str, entry_dir: str) -> list[ModelLoad]:
         from preflight.pysource import calls, import_aliases
 
         tree = project.python(path)
-        loaders = [(node, name) for node, name in calls(project, path) if name in MODEL_LOADERS]
+        loaders = [(node, name) for node, name in calls(project, path, MODEL_LOADERS) if name in MODEL_LOADERS]
         if tree is not None and loaders:
             evaluator = _PathEvaluator(path, tree)
             aliases = import_aliases(project, path)

@@ -25,12 +25,18 @@ MAX_PARSE_BYTES = 2 * 1024 * 1024
 # All the bytes one run keeps from the files it reads (a repository of many large files cannot fill memory).
 MAX_READ_BYTES_TOTAL = 256 * 1024 * 1024
 # A Python AST takes 150 to 400 bytes per source token (dense code such as 2 MB of ``x=1`` lines: 650 MB), so
-# Python is parsed within a token budget: per module, and for all the modules of one run (about 7 MB of
-# ordinary code). Tokens are estimated, not tokenized: words plus punctuation characters.
+# a module of more tokens is not parsed, and the trees kept at once hold at most PYTHON_TOKEN_BUDGET tokens (the
+# rules mostly read per-module facts, extracted one tree at a time). Tokens are estimated, not tokenized:
+# words plus punctuation characters.
 PYTHON_MAX_TOKENS = 300_000
 PYTHON_TOKEN_BUDGET = 1_500_000
 _WORD_RE = re.compile(rb"\w+")
 _WHITESPACE = b" \t\r\n\f\v"
+
+
+def estimate_tokens(data: bytes) -> int:
+    rest, words = _WORD_RE.subn(b"", data)
+    return words + len(rest.translate(None, _WHITESPACE))
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
                        ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", ".ipynb_checkpoints",
@@ -151,7 +157,9 @@ class Project:
         self.parse_errors: dict[str, ParseError] = {}
         self._bytes: dict[str, bytes | None] = {}
         self._text: dict[str, TextFile | None] = {}
-        self._python: dict[str, ast.Module | None] = {}
+        self._python: dict[str, tuple[ast.Module | None, int]] = {}  # path -> (tree, its tokens), LRU order
+        self._facts: dict[str, dict[str, bytes]] = {}  # path -> family -> marshalled facts
+        self._facts_seen: set[str] = set()
         self._toml: dict[str, dict | None] = {}
         self._yaml: dict[str, Any] = {}
         self._sizes: dict[str, int | None] = {}
@@ -160,7 +168,7 @@ class Project:
         self._symlinks: dict[str, str | None] = {}
         self._real_dirs: dict[str, bool] = {}  # folder -> its real path is inside the repository
         self._bytes_kept = 0  # of MAX_READ_BYTES_TOTAL
-        self._python_tokens = 0  # of PYTHON_TOKEN_BUDGET
+        self._python_tokens = 0  # held by the trees in _python, at most about PYTHON_TOKEN_BUDGET
 
     # ------------------------------------------------------------------ listing
 
@@ -428,34 +436,97 @@ class Project:
 
     def python(self, path: str) -> ast.Module | None:
         """The module's AST, or None (unreadable or a syntax error, recorded in ``parse_errors``; over the token
-        budget, recorded in ``skipped``)."""
+        limit, recorded in ``skipped``). Most rules read ``fact`` instead; the few trees asked for are kept
+        while they hold fewer than PYTHON_TOKEN_BUDGET tokens together (oldest dropped first)."""
         if path in self._python:
-            return self._python[path]
+            self._python[path] = entry = self._python.pop(path)  # most recently used last
+            return entry[0]
+        from preflight.facts import parse
+
         tree = None
         data = self.read_bytes(path)
+        tokens = 0
         if data is not None:
-            rest, words = _WORD_RE.subn(b"", data)
-            tokens = words + len(rest.translate(None, _WHITESPACE))
-            if tokens > PYTHON_MAX_TOKENS:
-                self._note_skip(path, f"not parsed as Python: about {tokens:,} tokens, more than the "
-                                      f"{PYTHON_MAX_TOKENS:,} one module may have")
-                data = None
-            elif self._python_tokens + tokens > PYTHON_TOKEN_BUDGET:
-                self._note_skip(path, f"not parsed as Python: this run already parsed {PYTHON_TOKEN_BUDGET:,} "
-                                      f"tokens of Python")
-                data = None
+            tree, error, skip = parse(path, data)
+            if error:
+                self.parse_errors[path] = ParseError(path, "python", *error)
+            elif skip:
+                self._note_skip(path, skip)
             else:
-                self._python_tokens += tokens
-        if data is not None:
-            try:
-                tree = ast.parse(data, filename=path)
-            except SyntaxError as exc:
-                self.parse_errors[path] = ParseError(path, "python", f"invalid Python syntax: {exc.msg}",
-                                                     exc.lineno, exc.offset)
-            except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
-                self.parse_errors[path] = ParseError(path, "python", f"cannot be parsed as Python: {exc}")
-        self._python[path] = tree
+                tokens = estimate_tokens(data)
+        self._python[path] = (tree, tokens)
+        self._python_tokens += tokens
+        while self._python_tokens > PYTHON_TOKEN_BUDGET and len(self._python) > 1:
+            oldest = next(iter(self._python))
+            self._python_tokens -= self._python.pop(oldest)[1]
         return tree
+
+    def _module_facts(self, path: str) -> dict[str, bytes] | None:
+        from preflight import facts as _facts
+
+        found = self._facts.get(path)
+        if found is None:
+            data = self.read_bytes(path)
+            if data is None:
+                return None
+            found = self._facts[path] = _facts.extract(path, data)
+        return found
+
+    def check_python(self, path: str) -> None:
+        """Record the module's syntax error in ``parse_errors`` (or its not-parsed note in ``skipped``). Asked
+        for the modules an app runs, so a broken script nothing imports is not reported."""
+        from preflight import facts as _facts
+
+        found = self._module_facts(path)
+        if found is None or path in self._facts_seen:
+            return
+        self._facts_seen.add(path)
+        if _facts.ERROR in found:
+            message, line, column = _facts.decode(found[_facts.ERROR], _facts.ERROR, path)
+            self.parse_errors[path] = ParseError(path, "python", message, line, column)
+        elif _facts.SKIP in found:
+            self._note_skip(path, _facts.decode(found[_facts.SKIP], _facts.SKIP, path))
+
+    def fact(self, path: str, family: str) -> Any:
+        """One family of the module's facts (see ``preflight.facts``), or None when the module cannot be read
+        or parsed (``check_python`` reports why)."""
+        from preflight import facts as _facts
+
+        found = self._module_facts(path)
+        if found is None:
+            return None
+        if _facts.ERROR in found or _facts.SKIP in found:
+            return None
+        raw = found.get(family)
+        if raw is None:  # an extractor registered after this module's facts were made
+            tree = self.python(path)
+            if tree is None:
+                return None
+            found.update(_facts._run_extractors(path, tree, self.read_bytes(path) or b"", [family]))
+            raw = found[family]
+        return _facts.decode(raw, family, path)
+
+    def prefetch_facts(self, cache_dir: Path | None = None, progress=None) -> None:
+        """Extract the facts of every Python file at once (from the cache in ``cache_dir``, else on every
+        core), so the rules only read them."""
+        from preflight import facts as _facts
+
+        cache = None
+        if cache_dir is not None and not self._cache_is_committed(cache_dir):
+            cache = _facts.DiskCache(cache_dir)
+        paths = [p for p in self.files if p.endswith(".py") and p not in self._facts]
+        self._facts.update(_facts.extract_all(self, paths, cache, progress))
+        if cache is not None:
+            cache.save()
+
+    def _cache_is_committed(self, cache_dir: Path) -> bool:
+        """A cache folder the repository itself holds is not trusted (a pull request could plant facts)."""
+        try:
+            rel = cache_dir.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return False
+        prefix = rel + "/"
+        return any(f.startswith(prefix) for f in self.files)
 
     def toml(self, path: str) -> dict | None:
         """Parsed TOML, or None (unreadable or invalid, recorded in ``parse_errors``)."""

@@ -2,13 +2,17 @@
 
 - ``import_aliases``: local name -> the dotted module or object it was imported as;
 - ``dotted_name``: ``pd.read_csv`` -> ``pandas.read_csv`` through those aliases;
-- ``calls``: every call in the module with its dotted name (one walk of the tree, shared by all rules).
+- ``call_names``: the dotted names the module calls (a fact: cached, cheap to ask about every module);
+- ``calls``: every call in the module with its dotted name and node (parses the module again: ask with
+  ``wanted`` so that only modules calling one of those names are parsed).
 """
 
 from __future__ import annotations
 
 import ast
 from typing import TYPE_CHECKING
+
+from preflight.facts import extractor
 
 if TYPE_CHECKING:
     from preflight.project import Project
@@ -52,29 +56,127 @@ def dotted_name(node: ast.expr, aliases: dict[str, str], *, imported_only: bool 
     return ".".join([aliases.get(node.id, node.id), *reversed(parts)])
 
 
+@extractor("aliases")
+def _extract_aliases(path: str, tree: ast.Module, data: bytes) -> dict[str, str]:
+    return aliases_of(tree)
+
+
+def share_call_names(tree: ast.Module, names: set[str]) -> None:
+    """A walk that saw every call of ``tree`` (with ``dotted_name(..., imported_only=True)``) hands its names to
+    the "calls" extractor, which then need not walk the tree again."""
+    tree._cloud_preflight_call_names = sorted(names)  # type: ignore[attr-defined]
+
+
+@extractor("calls", late=True)
+def _extract_call_names(path: str, tree: ast.Module, data: bytes) -> list[str]:
+    shared = getattr(tree, "_cloud_preflight_call_names", None)
+    if shared is not None:
+        return shared
+    aliases = aliases_of(tree)
+    if not aliases:
+        return []
+    names = set()
+    for node in fast_walk(tree):
+        if node.__class__ is ast.Call:
+            name = dotted_name(node.func, aliases, imported_only=True)
+            if name:
+                names.add(name)
+    return sorted(names)
+
+
 def import_aliases(project: Project, path: str) -> dict[str, str]:
-    cache: dict[str, dict[str, str]] = project.__dict__.setdefault("_aliases_cache", {})
-    if path not in cache:
-        tree = project.python(path)
-        cache[path] = aliases_of(tree) if tree is not None else {}
-    return cache[path]
+    return project.fact(path, "aliases") or {}
 
 
-def calls(project: Project, path: str) -> list[tuple[ast.Call, str]]:
-    """Every call whose callee is a dotted name rooted in an import, with that name resolved."""
+def call_names(project: Project, path: str) -> frozenset[str]:
+    """The dotted names (through import aliases) of every call in the module: a cheap test before ``calls``."""
+    return frozenset(project.fact(path, "calls") or ())
+
+
+def _calls(tree: ast.Module, aliases: dict[str, str]) -> list[tuple[ast.Call, str]]:
+    out: list[tuple[ast.Call, str]] = []
+    if not aliases:
+        return out  # every name must be rooted in an import
+    try:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = dotted_name(node.func, aliases, imported_only=True)
+                if name:
+                    out.append((node, name))
+    except RecursionError:
+        pass
+    return out
+
+
+def calls(project: Project, path: str, wanted: frozenset[str] | set[str] | dict | None = None
+          ) -> list[tuple[ast.Call, str]]:
+    """Every call whose callee is a dotted name rooted in an import, with that name resolved. With ``wanted``,
+    a module that calls none of those names is not parsed again (its facts say so) and gives []."""
+    if wanted is not None and not call_names(project, path) & set(wanted):
+        return []
     cache: dict[str, list[tuple[ast.Call, str]]] = project.__dict__.setdefault("_calls_cache", {})
     if path not in cache:
         tree = project.python(path)
-        out: list[tuple[ast.Call, str]] = []
-        if tree is not None:
-            aliases = import_aliases(project, path)
-            try:
-                for node in ast.walk(tree):
-                    if isinstance(node, ast.Call):
-                        name = dotted_name(node.func, aliases, imported_only=True)
-                        if name:
-                            out.append((node, name))
-            except RecursionError:
-                pass
-        cache[path] = out
+        cache[path] = _calls(tree, import_aliases(project, path)) if tree is not None else []
     return cache[path]
+
+
+# Leaves no visitor cares about: expression contexts (every Name has a Load()) and operators.
+_LEAVES = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop, ast.Constant)
+
+
+class FastVisitor(ast.NodeVisitor):
+    """``ast.NodeVisitor`` with the same semantics for ``visit_*`` methods, about twice as fast: dispatch is
+    looked up once per node class, and children are read without ``ast.iter_fields`` generators, skipping
+    contexts, operators and constants (they have no children, and no visitor here has methods for them)."""
+
+    _dispatch: dict[type, object]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._dispatch = {}
+
+    def visit(self, node: ast.AST) -> object:
+        cls = node.__class__
+        method = self._dispatch.get(cls)
+        if method is None:
+            method = self._dispatch[cls] = getattr(type(self), "visit_" + cls.__name__, None) or \
+                type(self).generic_visit
+        return method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                        self.visit(item)
+            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+                self.visit(value)
+
+
+def fast_walk(tree: ast.AST):  # -> Iterator[ast.AST]
+    """Every node below ``tree`` (depth-first, not ``ast.walk``'s order), contexts and operators left out."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                stack.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, _LEAVES))
+            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+                stack.append(value)
+
+
+def statements(tree: ast.AST):  # -> Iterator[ast.stmt]
+    """Every statement, nested ones included; expressions are not entered (imports are statements)."""
+    stack: list[ast.AST] = list(getattr(tree, "body", ()))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, field, None)
+            if children.__class__ is list:
+                stack.extend(children)

@@ -77,8 +77,9 @@ class _Ctx:
 
 
 def _scan(tmp_path, source: str):
+    """The scanner's every reference (the facts the rules keep are built from these)."""
     (tmp_path / "app.py").write_text(source, encoding="utf-8")
-    return sv.scan_module(_Ctx(Project(tmp_path, use_git=False)), "app.py")
+    return sv.scan_tree("app.py", Project(tmp_path, use_git=False).python("app.py"))
 
 
 def test_scan_aliases_and_from_imports(tmp_path):
@@ -110,5 +111,5 @@ def test_scan_method_calls_on_containers(tmp_path):
 
 
 def test_scan_ignores_files_without_streamlit(tmp_path):
-    scan = _scan(tmp_path, "import pandas as pd\npd.DataFrame().plot()\n")
-    assert scan is None
+    (tmp_path / "app.py").write_text("import pandas as pd\npd.DataFrame().plot()\n", encoding="utf-8")
+    assert sv.scan_module(_Ctx(Project(tmp_path, use_git=False)), "app.py") is None

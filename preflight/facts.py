@@ -1,0 +1,267 @@
+"""Per-module facts: what the rules read from a Python module's syntax tree, extracted in one parse.
+
+A module is parsed once. Every registered extractor reads the tree and returns plain data (tuples, lists,
+dicts, sets, str, int, float, bool, None: what ``marshal`` stores), and the tree is dropped. So:
+
+- memory holds compact facts, never the trees of thousands of modules;
+- the facts of many modules are extracted on every core (forked workers read the bytes the parent already
+  read; nothing is sent to them but paths);
+- facts are cached on disk, keyed by a hash of the module's path and bytes and of cloud-preflight's own code
+  and data (``salt``), so a re-run parses only the files that changed.
+
+Extractors live next to the rules that use them (``checks/paths.py`` registers ``paths`` ...) and register with
+``@extractor(name)``. An extractor that raises does not stop the run: the error is stored as the fact and
+raised again, as ``FactError``, in the rule that reads it (which the engine reports as that rule's crash).
+
+Rules that need more than facts (rare, byte-prefiltered cases) still call ``Project.python`` for a tree.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import marshal
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from preflight.project import Project
+
+Extractor = Callable[[str, ast.Module, bytes], Any]
+EXTRACTORS: dict[str, Extractor] = {}
+
+# Stored in a module's facts instead of the extractor families when the module has no tree.
+ERROR = "!error"  # (message, line, column): a syntax error (or another reason ``ast.parse`` refused it)
+SKIP = "!skip"  # the note for a module that was not parsed (too many tokens)
+_FAILED = "!failed"  # prefix of an extractor's crash message
+
+# Below this many modules to extract, workers cost more than they save (a fork, a pool, the pipes).
+PARALLEL_MIN = 400
+CACHE_DIR_NAME = ".cloud-preflight-cache"
+_CACHE_FORMAT = 1
+
+
+class FactError(RuntimeError):
+    """An extractor crashed on this module (a bug in cloud-preflight, reported as the reading rule's crash)."""
+
+
+def extractor(name: str, late: bool = False) -> Callable[[Extractor], Extractor]:
+    """Register ``func(path, tree, data)`` as the extractor of facts family ``name``. A ``late`` one runs after
+    the others (it may reuse what they left on the tree)."""
+    def register(func: Extractor) -> Extractor:
+        EXTRACTORS[name] = func
+        if late:
+            _LATE.add(name)
+        return func
+    return register
+
+
+_LATE: set[str] = set()
+
+
+def parse(path: str, data: bytes) -> tuple[ast.Module | None, tuple | None, str | None]:
+    """(tree, error, skip note) for one module; one of the three is set."""
+    from preflight.project import PYTHON_MAX_TOKENS, estimate_tokens
+
+    tokens = estimate_tokens(data)
+    if tokens > PYTHON_MAX_TOKENS:
+        return None, None, (f"not parsed as Python: about {tokens:,} tokens, more than the "
+                            f"{PYTHON_MAX_TOKENS:,} one module may have")
+    try:
+        return ast.parse(data, filename=path), None, None
+    except SyntaxError as exc:
+        return None, (f"invalid Python syntax: {exc.msg}", exc.lineno, exc.offset), None
+    except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        return None, (f"cannot be parsed as Python: {exc}", None, None), None
+
+
+def extract(path: str, data: bytes, families: Iterable[str] | None = None) -> dict[str, bytes]:
+    """family -> marshalled facts of one module (or only ``ERROR`` / ``SKIP``)."""
+    tree, error, skip = parse(path, data)
+    if tree is None:
+        return {ERROR: marshal.dumps(error)} if error else {SKIP: marshal.dumps(skip)}
+    return _run_extractors(path, tree, data, families if families is not None else list(EXTRACTORS))
+
+
+def _run_extractors(path: str, tree: ast.Module, data: bytes, families: Iterable[str]) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for name in sorted(families, key=lambda n: n in _LATE):
+        try:
+            value = EXTRACTORS[name](path, tree, data)
+            out[name] = marshal.dumps(value)
+        except RecursionError:
+            out[name] = marshal.dumps(None)  # nested too deeply to walk: no facts, as before
+        except Exception as exc:  # noqa: BLE001 - kept, raised again where a rule reads it
+            out[name] = marshal.dumps(f"{_FAILED} {name} extractor on {path}: {exc.__class__.__name__}: {exc}")
+    return out
+
+
+def decode(raw: bytes, name: str, path: str) -> Any:
+    value = marshal.loads(raw)
+    if isinstance(value, str) and value.startswith(_FAILED):
+        raise FactError(value[len(_FAILED) + 1:])
+    return value
+
+
+# ----------------------------------------------------------------------------------------------------- cache
+
+
+def salt() -> str:
+    """A hash of the code and data that produce facts: a new release, or any local edit, starts a new cache."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{_CACHE_FORMAT} {sys.version_info[:2]}".encode())
+    files = {Path(__file__)}
+    for func in EXTRACTORS.values():
+        module = sys.modules.get(func.__module__)
+        if module is not None and getattr(module, "__file__", None):
+            files.add(Path(module.__file__))
+    data = Path(__file__).with_name("data")
+    files |= set(data.glob("*")) if data.is_dir() else set()
+    files |= {Path(__file__).with_name(n) for n in ("project.py", "imports.py", "pysource.py")}
+    for file in sorted(files):
+        try:
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        except OSError:
+            digest.update(file.name.encode() + b"\0?")
+    digest.update(",".join(sorted(EXTRACTORS)).encode())
+    return digest.hexdigest()
+
+
+def module_key(path: str, data: bytes) -> bytes:
+    return hashlib.blake2b(path.encode("utf-8", "surrogateescape") + b"\0" + data, digest_size=16).digest()
+
+
+class DiskCache:
+    """One file of key -> facts for a salt. Read once, written once (only the entries this run used)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.file = folder / f"facts-{salt()}.marshal"
+        self.entries: dict[bytes, dict[str, bytes]] = {}
+        self.used: dict[bytes, dict[str, bytes]] = {}
+        self.changed = False
+        try:
+            with open(self.file, "rb") as fh:
+                loaded = marshal.load(fh)
+            if isinstance(loaded, dict):
+                self.entries = loaded
+        except (OSError, EOFError, ValueError, TypeError):
+            self.entries = {}  # missing, unreadable or corrupt: start again
+
+    def get(self, key: bytes) -> dict[str, bytes] | None:
+        value = self.entries.get(key)
+        if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, bytes) for k, v in value.items()):
+            self.used[key] = value
+            return value
+        return None
+
+    def put(self, key: bytes, value: dict[str, bytes]) -> None:
+        self.used[key] = value
+        self.changed = True
+
+    def save(self) -> None:
+        if not self.changed and len(self.used) == len(self.entries):
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for name, text in ((".gitignore", "# made by cloud-preflight: its cache, never committed\n*\n"),
+                               ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"
+                                                "# cloud-preflight's cache\n")):
+                marker = self.folder.parent / name
+                if not marker.exists():
+                    marker.write_text(text)
+            for old in self.folder.glob("facts-*.marshal"):
+                if old != self.file:
+                    old.unlink(missing_ok=True)  # another release's (or code edit's) cache
+            tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                marshal.dump(self.used, fh)
+            os.replace(tmp, self.file)
+        except OSError:
+            pass  # a read-only checkout: the run is right, only the next one is slower
+
+
+# ---------------------------------------------------------------------------------------------- extraction
+
+_WORKER_PROJECT: Project | None = None
+
+
+def _work(paths: list[str]) -> list[tuple[str, dict[str, bytes]]]:
+    import gc
+
+    project = _WORKER_PROJECT
+    assert project is not None
+    # Trees are freed by reference counting (they hold no cycles); the cycle collector would only rescan the
+    # parent's inherited heap again and again (and copy its pages).
+    gc.disable()
+    return [(path, extract(path, project._bytes.get(path) or b"")) for path in paths]
+
+
+def workers() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def extract_all(project: Project, paths: list[str], cache: DiskCache | None,
+                progress: Callable[[str], None] | None = None) -> dict[str, dict[str, bytes]]:
+    """Facts of every module in ``paths`` that can be read: from the cache, else extracted (in parallel when
+    there are many)."""
+    out: dict[str, dict[str, bytes]] = {}
+    keys: dict[str, bytes] = {}
+    misses: list[str] = []
+    for path in paths:
+        data = project.read_bytes(path)
+        if data is None:
+            continue
+        if cache is not None:
+            keys[path] = key = module_key(path, data)
+            hit = cache.get(key)
+            if hit is not None:
+                out[path] = hit
+                continue
+        misses.append(path)
+    n = workers()
+    if len(misses) >= PARALLEL_MIN and n > 1 and "fork" in _start_methods():
+        if progress:
+            progress(f"parsing {len(misses):,} Python modules on {n} cores")
+        done = _parallel(project, misses, n)
+    else:
+        if progress and len(misses) >= PARALLEL_MIN:
+            progress(f"parsing {len(misses):,} Python modules")
+        done = None
+    if done is None:
+        done = [(path, extract(path, project.read_bytes(path) or b"")) for path in misses]
+    for path, facts in done:
+        out[path] = facts
+        if cache is not None:
+            cache.put(keys[path], facts)
+    return out
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+
+
+def _parallel(project: Project, paths: list[str], n: int) -> list[tuple[str, dict[str, bytes]]] | None:
+    """Extract in ``n`` forked workers; None when a pool cannot be made here (no /dev/shm, no fork ...)."""
+    import multiprocessing
+
+    global _WORKER_PROJECT
+    size = max(50, len(paths) // (n * 8))
+    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+    _WORKER_PROJECT = project
+    try:
+        with multiprocessing.get_context("fork").Pool(n) as pool:
+            return [item for chunk in pool.imap(_work, chunks) for item in chunk]
+    except (OSError, ImportError):
+        return None
+    finally:
+        _WORKER_PROJECT = None
