@@ -624,8 +624,7 @@ def _runtime_installs(ctx: RuleContext, reach: Reach) -> set[str]:
 
     out: set[str] = set()
     for module in reach.modules:
-        data = ctx.project.read_bytes(module.path)
-        if not data or b"install" not in data:
+        if not ctx.project.mentions(module.path, b"install"):
             continue
         for call, name in calls(ctx.project, module.path, _RUNNERS):
             if name not in _RUNNERS or not call.args:

@@ -871,7 +871,7 @@ def credential_file_committed(ctx: RuleContext) -> Iterator[Finding]:
 
 def _secrets_use(ctx: RuleContext, path: str) -> int | None:
     """First line where ``path`` reads st.secrets, or None."""
-    if b"secrets" not in (ctx.project.read_bytes(path) or b""):
+    if not ctx.project.mentions(path, b"secrets"):
         return None  # byte-level prefilter: no mention, no use
     tree = ctx.project.python(path)
     if tree is None:

@@ -97,8 +97,7 @@ class App:
         in the entrypoint and its pages."""
         out = []
         for path in [self.entrypoint, *self.pages]:
-            source = self.project.read_bytes(path) or b""
-            if not any(name.encode() in source for name in PAGE_CALLS):
+            if not self.project.mentions(path, *(name.encode() for name in PAGE_CALLS)):
                 continue  # cheap byte-level prefilter: most pages name none of these calls
             tree = self.project.python(path)
             if tree is None:
@@ -156,12 +155,12 @@ class App:
 
 
 def imports_streamlit(project: Project, path: str) -> bool:
-    data = project.read_bytes(path)
-    if not data or b"streamlit" not in data:
+    if not project.mentions(path, b"streamlit"):
         return False
-    if _STREAMLIT_IMPORT_RE.search(data):
-        return True
-    return any(ref.top == "streamlit" for ref in imports_of(project, path))
+    if project.fact(path, "imports") is not None:
+        return any(ref.top == "streamlit" for ref in imports_of(project, path))
+    data = project.read_bytes(path)  # not parsed (a syntax error): an import line still says it
+    return bool(data) and _STREAMLIT_IMPORT_RE.search(data) is not None
 
 
 _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass,

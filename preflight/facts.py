@@ -61,6 +61,16 @@ def extractor(name: str, late: bool = False) -> Callable[[Extractor], Extractor]
 
 _LATE: set[str] = set()
 
+# Words the rules' byte-level prefilters look for in a module. Their presence is a fact ("mentions", a bit
+# mask), so a prefilter needs neither the bytes kept in memory nor the file read again.
+MENTIONS = (b"streamlit", b"Page", b"switch_page", b"page_link", b"run_path", b"sys.path", b"addsitedir",
+            b"install", b"load", b"read_pickle", b"secrets")
+
+
+@extractor("mentions")
+def _extract_mentions(path: str, tree: ast.Module, data: bytes) -> int:
+    return sum(1 << i for i, word in enumerate(MENTIONS) if word in data)
+
 
 def parse(path: str, data: bytes) -> tuple[ast.Module | None, tuple | None, str | None]:
     """(tree, error, skip note) for one module; one of the three is set."""

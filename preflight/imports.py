@@ -22,6 +22,7 @@ import ast
 import posixpath
 import re
 from dataclasses import astuple, dataclass, replace
+from sys import intern
 from typing import TYPE_CHECKING
 
 from preflight.facts import extractor
@@ -44,7 +45,7 @@ PAGE_CALLS = ("Page", "switch_page", "page_link")
 GUARDS = ("type-checking", "platform", "version", "except", "try")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportRef:
     """One imported module. ``module`` is absolute (relative imports resolved when possible)."""
 
@@ -245,16 +246,20 @@ def imports_of(project: Project, path: str, root: str = "") -> list[ImportRef]:
     cache: dict[tuple[str, str], list[ImportRef]] = project.__dict__.setdefault("_imports_cache", {})
     key = (path, root)
     if key not in cache:
-        out: list[ImportRef] = []
-        package = None
-        for row in project.fact(path, "imports") or ():
-            ref = ImportRef(*row)
-            if ref.level and not ref.dynamic:
-                package = module_package(path, root) if package is None else package
-                ref = _absolute(ref, package)
-            if ref is not None:
-                out.append(ref)
-        cache[key] = out
+        written: list[ImportRef] | None = cache.get((path, None))  # type: ignore[arg-type]
+        if written is None:  # as written, decoded once (module names interned: thousands of files share them)
+            written = [ImportRef(intern(row[0]), *row[1:]) for row in project.fact(path, "imports") or ()]
+            cache[(path, None)] = written  # type: ignore[index]
+        if not any(ref.level and not ref.dynamic for ref in written):
+            cache[key] = written  # no relative import: the same for every sys.path root
+        else:
+            out: list[ImportRef] = []
+            package = module_package(path, root)
+            for ref in written:
+                resolved = _absolute(ref, package) if ref.level and not ref.dynamic else ref
+                if resolved is not None:
+                    out.append(resolved)
+            cache[key] = out
     return cache[key]
 
 
@@ -466,8 +471,7 @@ def sys_path_changes(project: Project, path: str) -> list[SysPathChange]:
     if path in cache:
         return cache[path]
     out: list[SysPathChange] = []
-    data = project.read_bytes(path)
-    tree = project.python(path) if data and (b"sys.path" in data or b"addsitedir" in data) else None
+    tree = project.python(path) if project.mentions(path, b"sys.path", b"addsitedir") else None
     if tree is not None:
         evaluator = _PathEvaluator(path, tree)
 
@@ -838,8 +842,7 @@ def model_loads(project: Project, path: str, entry_dir: str) -> list[ModelLoad]:
     if key in cache:
         return cache[key]
     out: list[ModelLoad] = []
-    data = project.read_bytes(path)
-    if data and any(word in data for word in (b"load", b"read_pickle")):
+    if project.mentions(path, b"load", b"read_pickle"):
         from preflight.pysource import calls, import_aliases
 
         tree = project.python(path)

@@ -34,6 +34,9 @@ _WORD_RE = re.compile(rb"\w+")
 _WHITESPACE = b" \t\r\n\f\v"
 
 
+_DROPPED: Any = object()  # in Project._bytes: read before, not kept (see prefetch_facts)
+
+
 def estimate_tokens(data: bytes) -> int:
     rest, words = _WORD_RE.subn(b"", data)
     return words + len(rest.translate(None, _WHITESPACE))
@@ -376,7 +379,10 @@ class Project:
     def read_bytes(self, path: str, limit: int = MAX_PARSE_BYTES) -> bytes | None:
         """The file's bytes, or None (missing, not a regular file, a link leaving the repo, or too large)."""
         if path in self._bytes:
-            return self._bytes[path]
+            data = self._bytes[path]
+            if data is not _DROPPED:
+                return data
+            return self._reread(path, limit)
         if path not in self.file_set:
             return None  # not in the repository Cloud gets: nothing to read, nothing to report
         data: bytes | None = None
@@ -414,6 +420,17 @@ class Project:
             self._note_skip(path, f"cannot be read ({exc.strerror or exc.__class__.__name__})")
         self._bytes[path] = data
         return data
+
+    def _reread(self, path: str, limit: int) -> bytes | None:
+        """A module's bytes again, after ``prefetch_facts`` let them go (read as before, not kept)."""
+        del self._bytes[path]
+        try:
+            return self.read_bytes(path, limit)
+        finally:
+            data = self._bytes.get(path)
+            if data is not None:
+                self._bytes_kept -= len(data)
+                self._bytes[path] = _DROPPED
 
     def _in_real_repo_dir(self, path: str) -> bool:
         """The folder holding ``path`` really is inside the repository (no symlinked folder on the way)."""
@@ -487,6 +504,18 @@ class Project:
         elif _facts.SKIP in found:
             self._note_skip(path, _facts.decode(found[_facts.SKIP], _facts.SKIP, path))
 
+    def mentions(self, path: str, *words: bytes) -> bool:
+        """Whether the file's bytes contain any of ``words`` (for a parsed module and words in
+        ``facts.MENTIONS``, answered from its facts)."""
+        from preflight import facts as _facts
+
+        if path.endswith(".py") and all(w in _facts.MENTIONS for w in words):
+            mask = self.fact(path, "mentions")
+            if mask is not None:
+                return any(mask >> _facts.MENTIONS.index(w) & 1 for w in words)
+        data = self.read_bytes(path)
+        return bool(data) and any(w in data for w in words)
+
     def fact(self, path: str, family: str) -> Any:
         """One family of the module's facts (see ``preflight.facts``), or None when the module cannot be read
         or parsed (``check_python`` reports why)."""
@@ -518,6 +547,12 @@ class Project:
         self._facts.update(_facts.extract_all(self, paths, cache, progress))
         if cache is not None:
             cache.save()
+        # The modules' bytes are not kept: their facts say what the rules need (a 50,000-module repository
+        # holds 200 MB of Python). The few rules that want the bytes again read the file again.
+        for path in paths:
+            if self._bytes.get(path) is not None and path in self._facts:
+                self._bytes_kept -= len(self._bytes[path])  # type: ignore[arg-type]
+                self._bytes[path] = _DROPPED
 
     def _cache_is_committed(self, cache_dir: Path) -> bool:
         """A cache folder the repository itself holds is not trusted (a pull request could plant facts)."""
