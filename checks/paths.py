@@ -680,16 +680,20 @@ def _extract_paths(path: str, tree: ast.Module, data: bytes) -> tuple:
     return uses, info.written, sorted(info.checked), info.navigation
 
 
+_NOTHING = ModuleInfo()  # shared, never changed
+
+
 def module_info(project, path: str) -> ModuleInfo:
     """What a module writes and checks for (cached per project); its reads are in ``module_uses``."""
     cache: dict[str, ModuleInfo] = project.__dict__.setdefault("_paths_module_cache", {})
     if path not in cache:
         fact = project.fact(path, "paths")
-        info = ModuleInfo()
+        info = _NOTHING
         if fact is not None:
             _uses, written, checked, navigation = fact
-            info = ModuleInfo([], written, set(checked), navigation)
-        cache[path] = info
+            if written or checked or navigation:
+                info = ModuleInfo([], written, set(checked), navigation)
+        cache[path] = info  # most modules write and check nothing: they share one empty ModuleInfo
     return cache[path]
 
 

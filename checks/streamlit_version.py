@@ -1030,6 +1030,10 @@ def _extract_streamlit(path: str, tree: ast.Module, data: bytes) -> tuple | None
     return imports_streamlit, sorted(scanner.assigned), features, hits
 
 
+_NO_NAMES: frozenset[str] = frozenset()
+_NONE: list = []  # shared by the many modules without features or hits; never appended to
+
+
 def scan_module(ctx: RuleContext, path: str) -> ModuleScan | None:
     """Streamlit references in one module (cached per project)."""
     cache: dict[str, ModuleScan | None] = ctx.project.__dict__.setdefault("_streamlit_scan_cache", {})
@@ -1043,9 +1047,9 @@ def scan_module(ctx: RuleContext, path: str) -> ModuleScan | None:
                 line, column, api, guarded, imported = row
                 return Use(path, line, column, api, None, guarded, imported)
 
-            result = ModuleScan(path, imports_streamlit, frozenset(assigned),
-                                [(_FEATURES[index], use(r)) for index, r in features],
-                                [(index, shown, use(r), count) for index, shown, r, count in hits])
+            result = ModuleScan(path, imports_streamlit, frozenset(assigned) if assigned else _NO_NAMES,
+                                [(_FEATURES[index], use(r)) for index, r in features] if features else _NONE,
+                                [(index, shown, use(r), count) for index, shown, r, count in hits] if hits else _NONE)
         cache[path] = result
     return cache[path]
 

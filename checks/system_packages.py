@@ -58,7 +58,7 @@ def _str_list(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _releases() -> list[tuple[str, frozenset[str]]]:
+def _releases() -> list[tuple[str, data.PackageNames]]:
     """(codename, names) for the Debian releases Cloud runs, oldest first; [] when the data is missing."""
     lists = data.debian_packages()
     wanted = _str_list(data.cloud().get("debian-releases"))

@@ -5,6 +5,7 @@ entrypoint.py, the reusable workflow and the README."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -111,9 +112,10 @@ def test_outputs_written_by_the_entrypoint_are_the_declared_ones():
 def test_reusable_workflow_mirrors_the_action():
     action, workflow = load(ACTION), load(REUSABLE)
     call = workflow["on"]["workflow_call"]
-    assert set(call["inputs"]) == set(action["inputs"]) - {"github-token"}
+    assert set(call["inputs"]) == set(action["inputs"]) - {"github-token"} | {"cache"}  # cache: the workflow's own
     for name, spec in call["inputs"].items():
-        assert spec["default"] == action["inputs"][name]["default"], name
+        if name != "cache":
+            assert spec["default"] == action["inputs"][name]["default"], name
     assert set(call["secrets"]) == {"token"}
     assert set(call["outputs"]) <= set(action["outputs"])
     [job] = workflow["jobs"].values()
@@ -122,6 +124,68 @@ def test_reusable_workflow_mirrors_the_action():
     step = next(s for s in job["steps"] if s.get("uses", "").startswith(OWN_ACTION + "@"))
     assert set(step["with"]) == set(action["inputs"])
     assert step["with"]["github-token"] == "${{ secrets.token || github.token }}"
+
+
+def test_reusable_workflow_restores_the_facts_cache_and_saves_it_only_from_the_default_branch():
+    """Restored before the check on every event, saved after it only on a push to the default branch (a pull
+    request cannot write what other runs read), both off with ``cache: false``, same path and key."""
+    workflow = load(REUSABLE)
+    assert workflow["on"]["workflow_call"]["inputs"]["cache"] == {
+        "description": workflow["on"]["workflow_call"]["inputs"]["cache"]["description"],
+        "type": "boolean", "required": "false", "default": "true"}
+    [job] = workflow["jobs"].values()
+    names = [s.get("uses", s.get("id", "")).split("@")[0] for s in job["steps"]]
+    assert names == ["actions/checkout", "actions/cache/restore", OWN_ACTION, "committed", "actions/cache/save"]
+    restore, check, committed, save = job["steps"][1:]
+    assert restore["uses"].split("@")[1] == save["uses"].split("@")[1]
+    path = "${{ inputs.path }}/.cloud-preflight-cache/facts"
+    assert restore["with"]["path"] == save["with"]["path"] == path
+    assert restore["with"]["key"] == save["with"]["key"]
+    assert "${{ github.sha }}" in save["with"]["key"]  # a new key every run: the newest save wins
+    assert save["with"]["key"].startswith(restore["with"]["restore-keys"])
+    assert restore["with"]["restore-keys"].startswith("cloud-preflight-facts-${{ runner.os }}-")
+    assert check["with"]["path"] == "${{ inputs.path }}"  # the cache folder is in the checked folder
+    assert restore["if"] == "${{ inputs.cache }}"
+    for step in (committed, save):
+        condition = " ".join(step["if"].split())
+        for part in ("!cancelled()", "inputs.cache", "github.event_name == 'push'",
+                     "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)"):
+            assert part in condition, part
+        assert "||" not in condition
+    # Not saved when the repository commits the cache folder, nor when that could not be told (fails closed).
+    assert "steps.committed.outputs.files == 'none'" in " ".join(save["if"].split())
+    assert committed["continue-on-error"] == "true" and "${{" not in committed["run"]
+
+
+def test_the_committed_cache_check_fails_closed(tmp_path):
+    """The workflow's own shell step, run as the runner runs it: 'none' only when git lists nothing there."""
+    [job] = load(REUSABLE)["jobs"].values()
+    script = next(s for s in job["steps"] if s.get("id") == "committed")["run"]
+    repo = tmp_path / "repo"
+    (repo / ".cloud-preflight-cache" / "facts").mkdir(parents=True)
+    (repo / "app.py").write_text("", encoding="utf-8")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "app.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "app"], check=True)
+
+    def outputs() -> tuple[int, str]:
+        out = tmp_path / "out"
+        out.write_text("", encoding="utf-8")
+        proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=repo,
+                              env={"PATH": os.environ["PATH"], "HOME": str(tmp_path),
+                                   "GIT_CEILING_DIRECTORIES": str(tmp_path),
+                                   "FOLDER": "./.cloud-preflight-cache", "GITHUB_OUTPUT": str(out)},
+                              capture_output=True, text=True, timeout=60)
+        return proc.returncode, out.read_text(encoding="utf-8")
+
+    (repo / ".cloud-preflight-cache" / "facts" / "facts-x.marshal").write_bytes(b"")  # restored, not committed
+    assert outputs() == (0, "files=none\n")
+    subprocess.run([*git, "add", "-f", ".cloud-preflight-cache/facts/facts-x.marshal"], check=True)
+    assert outputs() == (0, "")  # committed: not saved
+    (repo / ".git").rename(repo / ".git.off")
+    code, written = outputs()
+    assert code != 0 and written == ""  # no git repository: not saved
 
 
 def test_release_rewrites_what_is_there():
