@@ -220,7 +220,17 @@ def _work(paths: list[str]) -> list[tuple[str, dict[str, bytes]]]:
     # Trees are freed by reference counting (they hold no cycles); the cycle collector would only rescan the
     # parent's inherited heap again and again (and copy its pages).
     gc.disable()
-    return [(path, extract(path, project._bytes.get(path) or b"")) for path in paths]
+    return _extract_paths(project, paths)
+
+
+def _extract_paths(project: Project, paths: list[str]) -> list[tuple[str, dict[str, bytes]]]:
+    out = []
+    for path in paths:
+        data = project.read_bytes(path)
+        if data is not None:
+            out.append((path, extract(path, data)))
+            project.forget_bytes(path)
+    return out
 
 
 def workers() -> int:
@@ -239,16 +249,19 @@ def extract_all(project: Project, paths: list[str], cache: DiskCache | None,
     keys: dict[str, bytes] = {}
     misses: list[str] = []
     for path in paths:
+        if cache is None:
+            misses.append(path)
+            continue
         data = project.read_bytes(path)
         if data is None:
             continue
-        if cache is not None:
-            keys[path] = key = module_key(path, data)
-            hit = cache.get(key)
-            if hit is not None:
-                out[path] = hit
-                continue
-        misses.append(path)
+        keys[path] = key = module_key(path, data)
+        project.forget_bytes(path)  # read one at a time: never the whole repository's bytes at once
+        hit = cache.get(key)
+        if hit is not None:
+            out[path] = hit
+        else:
+            misses.append(path)
     n = workers()
     if len(misses) >= PARALLEL_MIN and n > 1 and "fork" in _start_methods():
         if progress:
@@ -259,7 +272,7 @@ def extract_all(project: Project, paths: list[str], cache: DiskCache | None,
             progress(f"parsing {len(misses):,} Python modules")
         done = None
     if done is None:
-        done = [(path, extract(path, project.read_bytes(path) or b"")) for path in misses]
+        done = _extract_paths(project, misses)
     for path, facts in done:
         out[path] = facts
         if cache is not None:

@@ -547,12 +547,14 @@ class Project:
         self._facts.update(_facts.extract_all(self, paths, cache, progress))
         if cache is not None:
             cache.save()
-        # The modules' bytes are not kept: their facts say what the rules need (a 50,000-module repository
-        # holds 200 MB of Python). The few rules that want the bytes again read the file again.
-        for path in paths:
-            if self._bytes.get(path) is not None and path in self._facts:
-                self._bytes_kept -= len(self._bytes[path])  # type: ignore[arg-type]
-                self._bytes[path] = _DROPPED
+
+    def forget_bytes(self, path: str) -> None:
+        """Let a module's bytes go once its facts are known (a 50,000-module repository holds 200 MB of
+        Python); the few rules that want them again read the file again."""
+        data = self._bytes.get(path)
+        if data is not None and data is not _DROPPED:
+            self._bytes_kept -= len(data)
+            self._bytes[path] = _DROPPED
 
     def _cache_is_committed(self, cache_dir: Path) -> bool:
         """A cache folder the repository itself holds is not trusted (a pull request could plant facts)."""

@@ -27,8 +27,10 @@ from urllib.parse import unquote
 
 from preflight.model import DOCS_URL
 from preflight.report import FORMATS, Report, render
-from tests.actions_runner import ISSUE_COMMANDS, StepLog
-from tests.actions_runner import run_step as _run_step
+from tests.actions_runner import (
+    ISSUE_COMMANDS,
+    run_step,  # splits lines where the runner does (LF, CR, CRLF)
+)
 
 SARIF_SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
 
@@ -81,32 +83,6 @@ def check_report(root: Path, **kw) -> tuple[Report, dict[str, str]]:
     outputs = render_all(report)
     check_all(report, outputs)
     return report, outputs
-
-
-# The runner reads a step's output with .NET's StreamReader.ReadLine (actions/runner, src/Runner.Sdk/
-# ProcessInvoker.cs, StartReadStream), which ends a line at LF, CR or CRLF only. tests/actions_runner.py splits
-# with str.splitlines(), which also breaks at these; they are hidden from it here and restored afterwards.
-_NOT_LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_HIDE = {ord(c): chr(0xF0000 + i) for i, c in enumerate(_NOT_LINE_BREAKS)}
-_SHOW = {ord(v): k for k, v in ((chr(k), v) for k, v in _HIDE.items())}
-
-
-def run_step(stdout: str) -> StepLog:
-    """tests/actions_runner.run_step with the runner's own line breaks."""
-    log = _run_step(stdout.translate(_HIDE))
-
-    def show(text):
-        return text.translate(_SHOW) if isinstance(text, str) else text
-
-    log.plain = [show(line) for line in log.plain]
-    log.masks = [show(mask) for mask in log.masks]
-    for command in log.commands:
-        command.data = show(command.data)
-        command.properties = {k: show(v) for k, v in command.properties.items()}
-    for annotation in (*log.annotations, *log.dropped):
-        annotation.message, annotation.file, annotation.title = \
-            show(annotation.message), show(annotation.file), show(annotation.title)
-    return log
 
 
 # --------------------------------------------------------------------------------------------------- text
