@@ -300,7 +300,6 @@ def _unread_lists(ctx: RuleContext) -> list[tuple[str, list[AptLine], str]]:
             app_dirs.add(folder)
             folder = posixpath.dirname(folder)
     has_root = project.exists(PACKAGES_TXT)
-    known = _releases()
     for path in project.files:
         folder, base = posixpath.split(path)
         lower = base.lower()
@@ -321,14 +320,14 @@ def _unread_lists(ctx: RuleContext) -> list[tuple[str, list[AptLine], str]]:
         lines = apt_lines(project, path)
         if lines is None:
             continue
-        if kind != "moved" and not _looks_like_apt_list(lines, known):
+        if kind != "moved" and not _looks_like_apt_list(lines, _releases()):
             continue
         out.append((path, lines, kind))
     project.__dict__["_apt_unread_cache"] = out
     return out
 
 
-def _looks_like_apt_list(lines: list[AptLine], known: list[tuple[str, frozenset[str]]]) -> bool:
+def _looks_like_apt_list(lines: list[AptLine], known: list[tuple[str, data.PackageNames]]) -> bool:
     """At least one line, and most lines, name a Debian package (a comment line does not count either way)."""
     if not known:
         return False
@@ -516,6 +515,8 @@ def apt_unknown_package(ctx: RuleContext) -> Iterator[Finding]:
     - https://docs.streamlit.io/deploy/community-cloud/status-and-limitations
     - https://github.com/CatchTheTornado/text-extract-api/issues/126
     """
+    if not apt_lines(ctx.project):
+        return  # no packages.txt: no names to look up
     releases = _releases()
     if not releases:
         return  # no package lists bundled: nothing to compare with
@@ -575,6 +576,8 @@ def apt_python_package(ctx: RuleContext) -> Iterator[Finding]:
     ## References
     - https://docs.streamlit.io/deploy/community-cloud/deploy-your-app/app-dependencies
     """
+    if not apt_lines(ctx.project):
+        return  # no packages.txt
     releases = _releases()
     table = _table().get("python3-packages")
     table = table if isinstance(table, dict) else {}
@@ -677,15 +680,17 @@ def sys_native_deps(ctx: RuleContext) -> Iterator[Finding]:
     - https://docs.streamlit.io/deploy/community-cloud/deploy-your-app/app-dependencies
     - https://github.com/streamlit/streamlit/issues/10590
     """
-    releases = _releases()
-    newest = releases[-1] if releases else None
+    newest: tuple[str, data.PackageNames] | None = None
     for app in ctx.apps:
         for need in app_needs(ctx.project, app):
             if need.rule != "native":
                 continue
             req = need.req
             pkg = req.raw_name or req.name
-            gone = [a for a in need.apt if newest is not None and a not in newest[1]]
+            if newest is None:  # the lists are loaded only when an app needs a native package
+                releases = _releases()
+                newest = releases[-1] if releases else ("", data.PackageNames([]))
+            gone = [a for a in need.apt if newest[0] and a not in newest[1]]
             alt = f"; or use {need.alternative}" if need.alternative else ""
             unread = _unread_hint(ctx, need)
             if gone and len(gone) == len(need.apt):

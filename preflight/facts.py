@@ -110,6 +110,10 @@ def _run_extractors(path: str, tree: ast.Module, data: bytes, families: Iterable
     return out
 
 
+# Families small enough to keep decoded, and asked about by many rules (the others are decoded when read; their
+# readers keep what they derive).
+KEEP_DECODED = frozenset({"mentions", "calls", "followed", "aliases"})
+
 # Facts over this many bytes are kept zlib-compressed (a page's path uses: 1.2 KB -> about 0.3 KB), so a
 # 50,000-module repository's facts fit in memory and its cache file stays small.
 _COMPRESS_OVER = 256

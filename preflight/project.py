@@ -163,6 +163,7 @@ class Project:
         self._python: dict[str, tuple[ast.Module | None, int]] = {}  # path -> (tree, its tokens), LRU order
         self._facts: dict[str, dict[str, bytes]] = {}  # path -> family -> marshalled facts
         self._facts_seen: set[str] = set()
+        self._decoded: dict[tuple[str, str], Any] = {}  # (path, family) -> value, for facts.KEEP_DECODED
         self._toml: dict[str, dict | None] = {}
         self._yaml: dict[str, Any] = {}
         self._sizes: dict[str, int | None] = {}
@@ -518,7 +519,17 @@ class Project:
 
     def fact(self, path: str, family: str) -> Any:
         """One family of the module's facts (see ``preflight.facts``), or None when the module cannot be read
-        or parsed (``check_python`` reports why)."""
+        or parsed (``check_python`` reports why). Small families that many rules ask about are decoded once."""
+        from preflight import facts as _facts
+
+        if family in _facts.KEEP_DECODED:
+            key = (path, family)
+            if key not in self._decoded:
+                self._decoded[key] = self._fact(path, family)
+            return self._decoded[key]
+        return self._fact(path, family)
+
+    def _fact(self, path: str, family: str) -> Any:
         from preflight import facts as _facts
 
         found = self._module_facts(path)
