@@ -75,7 +75,7 @@ def _extract_mentions(path: str, tree: ast.Module, data: bytes) -> int:
 
 def parse(path: str, data: bytes) -> tuple[ast.Module | None, tuple | None, str | None]:
     """(tree, error, skip note) for one module; one of the three is set."""
-    from preflight.project import PYTHON_MAX_TOKENS, estimate_tokens
+    from preflight.project import PYTHON_MAX_TOKENS, estimate_tokens  # (project imports this module)
 
     tokens = estimate_tokens(data)
     if tokens > PYTHON_MAX_TOKENS:
@@ -256,11 +256,16 @@ def extract_all(project: Project, paths: list[str], cache: DiskCache | None,
         if cache is None:
             misses.append(path)
             continue
-        data = project.read_bytes(path)
-        if data is None:
-            continue
-        keys[path] = key = module_key(path, data)
-        project.forget_bytes(path)  # read one at a time: never the whole repository's bytes at once
+        blob = project.git_blob(path)
+        if blob is not None:  # git hashed the file already: it need not even be read when its facts are cached
+            key = hashlib.blake2b(path.encode("utf-8", "surrogateescape") + b"\0git:" + blob, digest_size=16).digest()
+        else:
+            data = project.read_bytes(path)
+            if data is None:
+                continue
+            key = module_key(path, data)
+            project.forget_bytes(path)  # read one at a time: never the whole repository's bytes at once
+        keys[path] = key
         hit = cache.get(key)
         if hit is not None:
             out[path] = hit

@@ -20,6 +20,8 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from preflight import facts as factlib
+
 # Files larger than this are never parsed (their size is still known, for the large-file rules).
 MAX_PARSE_BYTES = 2 * 1024 * 1024
 # All the bytes one run keeps from the files it reads (a repository of many large files cannot fill memory).
@@ -32,6 +34,11 @@ PYTHON_MAX_TOKENS = 300_000
 PYTHON_TOKEN_BUDGET = 1_500_000
 _WORD_RE = re.compile(rb"\w+")
 _WHITESPACE = b" \t\r\n\f\v"
+
+
+class _Everything:
+    def __contains__(self, item: object) -> bool:
+        return True
 
 
 _DROPPED: Any = object()  # in Project._bytes: read before, not kept (see prefetch_facts)
@@ -163,6 +170,7 @@ class Project:
         self._python: dict[str, tuple[ast.Module | None, int]] = {}  # path -> (tree, its tokens), LRU order
         self._facts: dict[str, dict[str, bytes]] = {}  # path -> family -> marshalled facts
         self._facts_seen: set[str] = set()
+        self._blobs: dict[str, bytes] = {}  # path -> git's blob hash of the committed (or staged) content
         self._decoded: dict[tuple[str, str], Any] = {}  # (path, family) -> value, for facts.KEEP_DECODED
         self._toml: dict[str, dict | None] = {}
         self._yaml: dict[str, Any] = {}
@@ -224,6 +232,8 @@ class Project:
                 continue
             if mode == b"120000":
                 self._symlinks[path] = None
+            elif mode in (b"100644", b"100755"):
+                self._blobs[path] = meta.split(b" ", 2)[1]
             out.append(path)
         return out
 
@@ -459,13 +469,11 @@ class Project:
         if path in self._python:
             self._python[path] = entry = self._python.pop(path)  # most recently used last
             return entry[0]
-        from preflight.facts import parse
-
         tree = None
         data = self.read_bytes(path)
         tokens = 0
         if data is not None:
-            tree, error, skip = parse(path, data)
+            tree, error, skip = factlib.parse(path, data)
             if error:
                 self.parse_errors[path] = ParseError(path, "python", *error)
             elif skip:
@@ -480,49 +488,41 @@ class Project:
         return tree
 
     def _module_facts(self, path: str) -> dict[str, bytes] | None:
-        from preflight import facts as _facts
-
         found = self._facts.get(path)
         if found is None:
             data = self.read_bytes(path)
             if data is None:
                 return None
-            found = self._facts[path] = _facts.extract(path, data)
+            found = self._facts[path] = factlib.extract(path, data)
         return found
 
     def check_python(self, path: str) -> None:
         """Record the module's syntax error in ``parse_errors`` (or its not-parsed note in ``skipped``). Asked
         for the modules an app runs, so a broken script nothing imports is not reported."""
-        from preflight import facts as _facts
-
         found = self._module_facts(path)
         if found is None or path in self._facts_seen:
             return
         self._facts_seen.add(path)
-        if _facts.ERROR in found:
-            message, line, column = _facts.decode(found[_facts.ERROR], _facts.ERROR, path)
+        if factlib.ERROR in found:
+            message, line, column = factlib.decode(found[factlib.ERROR], factlib.ERROR, path)
             self.parse_errors[path] = ParseError(path, "python", message, line, column)
-        elif _facts.SKIP in found:
-            self._note_skip(path, _facts.decode(found[_facts.SKIP], _facts.SKIP, path))
+        elif factlib.SKIP in found:
+            self._note_skip(path, factlib.decode(found[factlib.SKIP], factlib.SKIP, path))
 
     def mentions(self, path: str, *words: bytes) -> bool:
         """Whether the file's bytes contain any of ``words`` (for a parsed module and words in
         ``facts.MENTIONS``, answered from its facts)."""
-        from preflight import facts as _facts
-
-        if path.endswith(".py") and all(w in _facts.MENTIONS for w in words):
+        if path.endswith(".py") and all(w in factlib.MENTIONS for w in words):
             mask = self.fact(path, "mentions")
             if mask is not None:
-                return any(mask >> _facts.MENTIONS.index(w) & 1 for w in words)
+                return any(mask >> factlib.MENTIONS.index(w) & 1 for w in words)
         data = self.read_bytes(path)
         return bool(data) and any(w in data for w in words)
 
     def fact(self, path: str, family: str) -> Any:
         """One family of the module's facts (see ``preflight.facts``), or None when the module cannot be read
         or parsed (``check_python`` reports why). Small families that many rules ask about are decoded once."""
-        from preflight import facts as _facts
-
-        if family in _facts.KEEP_DECODED:
+        if family in factlib.KEEP_DECODED:
             key = (path, family)
             if key not in self._decoded:
                 self._decoded[key] = self._fact(path, family)
@@ -530,34 +530,52 @@ class Project:
         return self._fact(path, family)
 
     def _fact(self, path: str, family: str) -> Any:
-        from preflight import facts as _facts
-
         found = self._module_facts(path)
         if found is None:
             return None
-        if _facts.ERROR in found or _facts.SKIP in found:
+        if factlib.ERROR in found or factlib.SKIP in found:
             return None
         raw = found.get(family)
         if raw is None:  # an extractor registered after this module's facts were made
             tree = self.python(path)
             if tree is None:
                 return None
-            found.update(_facts._run_extractors(path, tree, self.read_bytes(path) or b"", [family]))
+            found.update(factlib._run_extractors(path, tree, self.read_bytes(path) or b"", [family]))
             raw = found[family]
-        return _facts.decode(raw, family, path)
+        return factlib.decode(raw, family, path)
 
     def prefetch_facts(self, cache_dir: Path | None = None, progress=None) -> None:
         """Extract the facts of every Python file at once (from the cache in ``cache_dir``, else on every
         core), so the rules only read them."""
-        from preflight import facts as _facts
-
         cache = None
         if cache_dir is not None and not self._cache_is_committed(cache_dir):
-            cache = _facts.DiskCache(cache_dir)
+            cache = factlib.DiskCache(cache_dir)
         paths = [p for p in self.files if p.endswith(".py") and p not in self._facts]
-        self._facts.update(_facts.extract_all(self, paths, cache, progress))
+        self._facts.update(factlib.extract_all(self, paths, cache, progress))
         if cache is not None:
             cache.save()
+
+    def git_blob(self, path: str) -> bytes | None:
+        """Git's hash of the file as the work tree holds it: known without reading it when git lists the file
+        as a regular file the work tree has not changed (``git diff-files``); else None."""
+        blob = self._blobs.get(path)
+        if blob is None or path in self._worktree_changes:
+            return None
+        return blob
+
+    @cached_property
+    def _worktree_changes(self) -> frozenset[str] | _Everything:
+        """Paths whose work-tree file differs from git's index (all of them when git cannot tell)."""
+        try:
+            proc = subprocess.run(
+                ["git", "-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-C", str(self.root),
+                 "diff-files", "-z", "--name-only"],
+                capture_output=True, timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return _Everything()
+        if proc.returncode != 0:
+            return _Everything()
+        return frozenset(p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\x00") if p)
 
     def forget_bytes(self, path: str) -> None:
         """Let a module's bytes go once its facts are known (a 50,000-module repository holds 200 MB of

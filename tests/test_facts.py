@@ -171,3 +171,59 @@ def test_an_extractor_that_crashes_is_reported_as_the_reading_rule_crashing(tmp_
         code = main([str(root), "--no-git", "--no-cache", "--format", "json"])
     assert code == 2
     assert "paths extractor on" in err.getvalue() and "ValueError: boom" in err.getvalue()
+
+
+def _git(root, *args: str) -> None:
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "HOME": str(root.parent), "PATH": "/usr/bin:/bin"}
+    subprocess.run(["git", "-C", str(root), *args], check=True, env=env, capture_output=True)
+
+
+def test_git_hashes_key_the_cache_and_work_tree_edits_are_seen(tmp_path, monkeypatch):
+    """In a git work tree, committed files are keyed by git's blob hash (not read when cached); a file edited
+    in the work tree (or staged) is read and keyed by its bytes."""
+    root = _repo(tmp_path / "repo")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "x")
+    cache = tmp_path / "cache"
+
+    def run() -> dict:
+        import contextlib
+        import io
+
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            main([str(root), "--format", "json", "--cache-dir", str(cache)])
+        return json.loads(out.getvalue())
+
+    first = run()
+    reads: list[str] = []  # files read while the facts are gathered
+    prefetching = [False]
+    real_read, real_prefetch = Project.read_bytes, Project.prefetch_facts
+
+    def read(self, path, *a, **k):
+        if prefetching[0]:
+            reads.append(path)
+        return real_read(self, path, *a, **k)
+
+    def prefetch(self, *a, **k):
+        prefetching[0] = True
+        try:
+            return real_prefetch(self, *a, **k)
+        finally:
+            prefetching[0] = False
+
+    monkeypatch.setattr(Project, "read_bytes", read)
+    monkeypatch.setattr(Project, "prefetch_facts", prefetch)
+    assert run()["findings"] == first["findings"]
+    assert reads == [], reads  # every module's facts found by git's blob hash: none read
+    (root / "pages" / "p0001.py").write_text(PAGE + "import scipy\n")  # edited, not committed
+    reads.clear()
+    edited = run()
+    assert "pages/p0001.py" in reads
+    assert any(f["code"] == "CP201" and "scipy" in f["message"] for f in edited["findings"])
+    _git(root, "add", "pages/p0001.py")  # staged: git's index hash is the new content
+    assert run()["findings"] == edited["findings"]
+    (root / "pages" / "p0001.py").write_text(PAGE)  # back as committed, index still staged
+    assert not any("scipy" in f["message"] for f in run()["findings"])  # the work tree wins over the index
