@@ -296,17 +296,21 @@ def _start_methods() -> list[str]:
 
 
 def _parallel(project: Project, paths: list[str], n: int) -> list[tuple[str, dict[str, bytes]]] | None:
-    """Extract in ``n`` forked workers; None when a pool cannot be made here (no /dev/shm, no fork ...)."""
+    """Extract in ``n`` forked workers; None when a pool cannot be made here (no /dev/shm, no fork ...) or a
+    worker died (killed for memory, say): the caller then extracts in-process. A process pool, not
+    ``multiprocessing.Pool``, because a pool whose worker dies waits forever for its result."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     global _WORKER_PROJECT
     size = max(50, len(paths) // (n * 8))
     chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
     _WORKER_PROJECT = project
     try:
-        with multiprocessing.get_context("fork").Pool(n) as pool:
-            return [item for chunk in pool.imap(_work, chunks) for item in chunk]
-    except (OSError, ImportError):
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+            return [item for chunk in pool.map(_work, chunks) for item in chunk]
+    except (OSError, ImportError, BrokenProcessPool):
         return None
     finally:
         _WORKER_PROJECT = None

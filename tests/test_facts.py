@@ -4,6 +4,7 @@ the cache is keyed by content, survives corruption, and a committed cache folder
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 
 import pytest
@@ -227,3 +228,61 @@ def test_git_hashes_key_the_cache_and_work_tree_edits_are_seen(tmp_path, monkeyp
     assert run()["findings"] == edited["findings"]
     (root / "pages" / "p0001.py").write_text(PAGE)  # back as committed, index still staged
     assert not any("scipy" in f["message"] for f in run()["findings"])  # the work tree wins over the index
+
+
+def test_no_process_pool_here_means_serial_extraction(tmp_path, monkeypatch):
+    """Where a pool cannot be made (no /dev/shm in a container, no fork), the facts are extracted in-process."""
+    import multiprocessing
+
+    root = _repo(tmp_path / "repo", pages=facts.PARALLEL_MIN + 10)
+    monkeypatch.setattr(facts, "workers", lambda: 2)
+
+    def no_pool(method):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(multiprocessing, "get_context", no_pool)
+    project = Project(root, use_git=False)
+    project.prefetch_facts(None)
+    assert len(project._facts) == facts.PARALLEL_MIN + 10 + 4  # pages, app, helpers, __init__, broken.py
+    assert project.fact("pages/p0003.py", "imports")[0][0] == "streamlit"
+
+
+def test_a_worker_that_dies_does_not_hang_the_run(tmp_path, monkeypatch):
+    """A worker killed mid-way (the kernel's OOM killer, say) makes the pool fail, not wait forever: the parent
+    extracts in-process and the facts are complete."""
+    import os
+
+    root = _repo(tmp_path / "repo", pages=facts.PARALLEL_MIN + 10)
+    monkeypatch.setattr(facts, "workers", lambda: 2)
+    monkeypatch.setattr(facts, "_work", _dying_work)
+    monkeypatch.setattr(_dying_work, "parent", os.getpid(), raising=False)
+    project = Project(root, use_git=False)
+
+    class Hang(BaseException):  # not an OSError: nothing on the way may take it for a missing pool
+        pass
+
+    def expired(signum, frame):  # noqa: ARG001
+        raise Hang
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, 60)
+    try:
+        project.prefetch_facts(None)
+    except Hang:
+        pytest.fail("the run waited for a dead worker")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert len(project._facts) == facts.PARALLEL_MIN + 10 + 4
+
+
+def _dying_work(paths: list[str]):
+    """facts._work, except that a worker given pages/p0100.py dies at once (module level: workers get it by name)."""
+    import os
+
+    if os.getpid() != getattr(_dying_work, "parent", None) and "pages/p0100.py" in paths:
+        os._exit(9)
+    return _REAL_WORK(paths)
+
+
+_REAL_WORK = facts._work
