@@ -818,11 +818,15 @@ def analyse(ctx: RuleContext, app: App) -> Analysis:
     stdlib = _stdlib()
     runtime: set[str] | None = None
 
+    seen_at: dict[tuple[str, str], set[tuple[str, int]]] = {}  # the places of each use, for O(1) lookups
+
     def record(kind: str, dedupe: str, module: str, ref: ImportRef, where: str, detail: dict) -> None:
         existing = uses.get((kind, dedupe))
         if existing is None:
             uses[(kind, dedupe)] = Use(kind, dedupe, module, ref, where, detail)
-        elif (where, ref.line) != (existing.path, existing.ref.line) and (where, ref.line) not in existing.also:
+            seen_at[(kind, dedupe)] = {(where, ref.line)}
+        elif (where, ref.line) not in seen_at[(kind, dedupe)]:
+            seen_at[(kind, dedupe)].add((where, ref.line))
             existing.also.append((where, ref.line))
 
     for local in reach.modules:
@@ -843,6 +847,8 @@ def analyse(ctx: RuleContext, app: App) -> Analysis:
                     if not ref.guard and not strong:
                         record("missing", f"windows:{top}", module, ref, local.path, {"windows": True})
                     continue
+                if found is not None and found[2] and strong:
+                    continue  # a local module on sys.path (what the dependency file installs does not matter)
                 installed = prov.installing(module) if prov else None
                 if hit is not None and hit[2] and (strong or installed is None):
                     # Local and on sys.path. A missing submodule of a local package may be a typo.

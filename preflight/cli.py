@@ -133,11 +133,16 @@ def _check(argv: list[str]) -> int:
         print(f"cloud-preflight: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
 
+    import gc
+
     from checks import ALL_RULES, DEFAULT_OFF
     from preflight.engine import run
     from preflight.project import Project
     from preflight.report import render
 
+    # A run makes many small objects that live to its end (facts, import records) and few cycles: the cycle
+    # collector's default thresholds would rescan them all dozens of times (about 4 % of a warm 10k-module run).
+    gc.set_threshold(100_000, 50, 100)
     project = Project(root, use_git=not args.no_git, exclude=config.exclude)
     progress = (lambda line: print(f"cloud-preflight: {line} ...", file=sys.stderr, flush=True)) \
         if sys.stderr.isatty() else None

@@ -718,9 +718,13 @@ def _followed_files(project: Project, path: str, entry_dir: str) -> list[tuple[s
     return out
 
 
+_UNKNOWN = object()
+
+
 def _walk(project: Project, seeds: list[str], entry_dir: str, roots: list[str],
           fallback: list[str]) -> list[LocalModule]:
     seen: dict[str, LocalModule] = {}
+    answers: dict[object, tuple | None] = {}
     queue = [LocalModule(s, False, entry_dir) for s in seeds if s.endswith(".py") and project.exists(s)]
     for item in queue:
         seen.setdefault(item.path, item)
@@ -740,17 +744,21 @@ def _walk(project: Project, seeds: list[str], entry_dir: str, roots: list[str],
             if ref.names and ref.names != ("*",):
                 targets += [f"{ref.module}.{n}" if ref.module else n for n in ref.names]
             for target in targets:
-                if ref.level:
-                    found, on_path = resolve_module(project, target, [current.root]), True
-                else:
-                    found, on_path = resolve_module(project, target, roots), True
-                    if found is None or found[0].endswith("/"):
-                        later = resolve_module(project, target, fallback)
-                        if later is not None and not later[0].endswith("/"):
-                            found, on_path = later, False
-                if found is None:
+                key = (target, current.root) if ref.level else target
+                answer = answers.get(key, _UNKNOWN)
+                if answer is _UNKNOWN:  # thousands of modules import the same names: resolved once per walk
+                    if ref.level:
+                        found, on_path = resolve_module(project, target, [current.root]), True
+                    else:
+                        found, on_path = resolve_module(project, target, roots), True
+                        if found is None or found[0].endswith("/"):
+                            later = resolve_module(project, target, fallback)
+                            if later is not None and not later[0].endswith("/"):
+                                found, on_path = later, False
+                    answers[key] = answer = None if found is None else (found, on_path)
+                if answer is None:
                     continue
-                file, from_root = found
+                (file, from_root), on_path = answer
                 if file.endswith("/") or file in seen:
                     continue
                 module = LocalModule(file, current.root_only or not on_path, from_root)
