@@ -4,10 +4,11 @@ A module is parsed once. Every registered extractor reads the tree and returns p
 dicts, sets, str, int, float, bool, None: what ``marshal`` stores), and the tree is dropped. So:
 
 - memory holds compact facts, never the trees of thousands of modules;
-- the facts of many modules are extracted on every core (forked workers read the bytes the parent already
-  read; nothing is sent to them but paths);
-- facts are cached on disk, keyed by a hash of the module's path and bytes and of cloud-preflight's own code
-  and data (``salt``), so a re-run parses only the files that changed.
+- the facts of many modules are extracted on every core (forked workers read their share of the files;
+  nothing is sent to them but paths, nothing comes back but facts);
+- facts are cached on disk, keyed by the module's path and git's blob hash (or, for a file the work tree
+  changed or git does not list, a hash of its bytes) and by a hash of cloud-preflight's own code and data
+  (``salt``), so a re-run parses only the files that changed and does not even read the others.
 
 Extractors live next to the rules that use them (``checks/paths.py`` registers ``paths`` ...) and register with
 ``@extractor(name)``. An extractor that raises does not stop the run: the error is stored as the fact and
@@ -41,7 +42,6 @@ _FAILED = "!failed"  # prefix of an extractor's crash message
 
 # Below this many modules to extract, workers cost more than they save (a fork, a pool, the pipes).
 PARALLEL_MIN = 400
-CACHE_DIR_NAME = ".cloud-preflight-cache"
 _CACHE_FORMAT = 2
 
 
