@@ -300,7 +300,9 @@ def main() -> int:
     from preflight.report import json as json_report
     from preflight.report import markdown, sarif, text
 
-    result = run(Project(root, exclude=config.exclude), ALL_RULES, config, DEFAULT_OFF)
+    # Long work says so in the log (our own words and counts only: nothing from the repository).
+    result = run(Project(root, exclude=config.exclude), ALL_RULES, config, DEFAULT_OFF,
+                 progress=lambda line: print(f"cloud-preflight: {line} ...", flush=True))
     relative = root.resolve().relative_to(workspace.resolve()).as_posix()
     report = _rebase(build_report(result, config), "" if relative == "." else relative)
 

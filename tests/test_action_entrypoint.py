@@ -308,3 +308,23 @@ def test_a_crash_is_exit_2_not_1(tmp_path, monkeypatch, capsys):
     log = run_step(capsys.readouterr().out)
     assert [(a.kind, a.message) for a in log.annotations] == [("error", "internal error, please report it: "
                                                                         "ValueError")]
+
+
+def test_long_work_says_so_in_the_log_and_the_cache_makes_the_next_run_quiet(tmp_path, monkeypatch):
+    """A repository of many modules gets a progress line (plain text, our words and counts only) and a facts
+    cache in the workspace; the next run finds every module there and says nothing about parsing."""
+    from preflight import facts
+
+    workspace = write_app(tmp_path / "ws")
+    (workspace / "pages").mkdir()
+    for i in range(facts.PARALLEL_MIN + 5):
+        (workspace / "pages" / f"p{i:04}.py").write_text("import streamlit as st\nst.write(1)\n")
+    first = run_action(tmp_path, monkeypatch, workspace=workspace, event="push", payload=webhook("push"),
+                       inputs={"guard": "off"})
+    progress = [line for line in first.log.plain if line.startswith("cloud-preflight: parsing ")]
+    assert len(progress) == 1 and f"{facts.PARALLEL_MIN + 6:,} Python modules" in progress[0], progress
+    assert list((workspace / ".cloud-preflight-cache" / "facts").glob("facts-*.marshal"))
+    second = run_action(tmp_path, monkeypatch, workspace=workspace, event="push", payload=webhook("push"),
+                        inputs={"guard": "off"})
+    assert not [line for line in second.log.plain if line.startswith("cloud-preflight: parsing ")]
+    assert second.outputs["verdict"] == first.outputs["verdict"]
