@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from preflight.apps import App, build_apps
+from preflight.cachedir import cache_dir_for
 from preflight.config import Config
 from preflight.model import Finding, Severity
 from preflight.project import Project, Skipped
@@ -41,8 +42,6 @@ def run(project: Project, rules: Sequence[Rule], config: Config,
     from preflight import distributions
 
     distributions.set_overrides({k: list(v) for k, v in config.import_map.items()})  # validated by config
-    from preflight.resolve import cache_dir_for
-
     cache_root = cache_dir_for(project, config)
     project.prefetch_facts(cache_root / "facts" if cache_root is not None else None, progress)
     apps = build_apps(project, config.entrypoints)

@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from preflight import cachedir
+
 if TYPE_CHECKING:
     from preflight.project import Project
 
@@ -193,13 +195,7 @@ class DiskCache:
         if not self.changed and len(self.used) == len(self.entries):
             return
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            for name, text in ((".gitignore", "# made by cloud-preflight: its cache, never committed\n*\n"),
-                               ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n"
-                                                "# cloud-preflight's cache\n")):
-                marker = self.folder.parent / name
-                if not marker.exists():
-                    marker.write_text(text)
+            cachedir.prepare(self.folder.parent, self.folder.name)
             for old in self.folder.glob("facts-*.marshal"):
                 if old != self.file:
                     old.unlink(missing_ok=True)  # another release's (or code edit's) cache

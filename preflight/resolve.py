@@ -76,7 +76,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from preflight import data, depfiles
+from preflight import cachedir, data, depfiles
+from preflight.cachedir import cache_dir_for
 from preflight.depfiles import DependencyFile, Requirement
 
 if TYPE_CHECKING:
@@ -84,8 +85,6 @@ if TYPE_CHECKING:
     from preflight.config import Config
     from preflight.project import Project
 
-CACHE_DIR_ENV = "CLOUD_PREFLIGHT_CACHE_DIR"
-DEFAULT_CACHE_DIR = ".cloud-preflight-cache"
 CACHE_HOURS = 24  # a resolution of unpinned requirements changes as releases appear: re-resolve daily
 CACHE_FORMAT = 1
 DEFAULT_TIMEOUT = 60.0
@@ -1010,31 +1009,9 @@ class _State:
     memo: dict[tuple, Resolution] = field(default_factory=dict)
 
 
-def cache_dir_for(project: Project, config: Config) -> Path | None:
-    """The cache folder: config/CLI ``cache_dir``, else $CLOUD_PREFLIGHT_CACHE_DIR, else .cloud-preflight-cache/
-    in the repository root. None when caching is off."""
-    chosen = getattr(config, "cache_dir", None)
-    if chosen == "":
-        return None
-    if chosen:
-        return Path(chosen)
-    env = os.environ.get(CACHE_DIR_ENV, "").strip()
-    if env:
-        return Path(env)
-    return project.root / DEFAULT_CACHE_DIR
-
-
 def _prepare_cache(folder: Path) -> bool:
     try:
-        (folder / "resolve").mkdir(parents=True, exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# made by cloud-preflight: its resolution cache, never committed\n*\n",
-                              encoding="utf-8")
-        tag = folder / "CACHEDIR.TAG"
-        if not tag.exists():
-            tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# cloud-preflight's cache\n",
-                           encoding="utf-8")
+        cachedir.prepare(folder, "resolve")
         return True
     except OSError:
         return False

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight import resolve
+from preflight import cachedir, resolve
 from tests.conftest import run_cli
 from tests.resolve.index import Index, serve
 
@@ -64,7 +64,7 @@ def index_url(tmp_path_factory: pytest.TempPathFactory):
 def env(monkeypatch: pytest.MonkeyPatch, index_url):
     """Only the test index: no developer's uv or pip settings."""
     for key in list(os.environ):
-        if key.startswith(("UV_", "PIP_", resolve.CACHE_DIR_ENV)):
+        if key.startswith(("UV_", "PIP_", cachedir.CACHE_DIR_ENV)):
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("UV_INDEX_URL", index_url[0])
     monkeypatch.setenv("CLOUD_PREFLIGHT_TODAY", "2026-11-01")
@@ -377,11 +377,11 @@ def test_second_run_is_served_from_the_cache(tmp_path, env, uv_calls):
 
 def test_cache_folder_from_the_environment(tmp_path, env, monkeypatch):
     cache = tmp_path / "ci-cache"
-    monkeypatch.setenv(resolve.CACHE_DIR_ENV, str(cache))
+    monkeypatch.setenv(cachedir.CACHE_DIR_ENV, str(cache))
     repo = _repo(tmp_path, {"requirements.txt": "numpy==2.3.0\n"})
     code, out, err = run_cli([str(repo), "--no-git", "--resolve", "--python-version", PYTHON])
     assert code == 0, out + err
-    assert list((cache / "resolve").glob("*.json")) and not (repo / resolve.DEFAULT_CACHE_DIR).exists()
+    assert list((cache / "resolve").glob("*.json")) and not (repo / cachedir.DEFAULT_CACHE_DIR).exists()
 
 
 def test_without_resolve_uv_never_runs(tmp_path, env, uv_calls):
