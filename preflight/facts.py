@@ -75,25 +75,25 @@ def _extract_mentions(path: str, tree: ast.Module, data: bytes) -> int:
     return sum(1 << i for i, word in enumerate(MENTIONS) if word in data)
 
 
-def parse(path: str, data: bytes) -> tuple[ast.Module | None, tuple | None, str | None]:
-    """(tree, error, skip note) for one module; one of the three is set."""
+def parse(path: str, data: bytes) -> tuple[ast.Module | None, tuple | None, str | None, int]:
+    """(tree, error, skip note, estimated tokens) for one module; one of the first three is set."""
     from preflight.project import PYTHON_MAX_TOKENS, estimate_tokens  # (project imports this module)
 
     tokens = estimate_tokens(data)
     if tokens > PYTHON_MAX_TOKENS:
         return None, None, (f"not parsed as Python: about {tokens:,} tokens, more than the "
-                            f"{PYTHON_MAX_TOKENS:,} one module may have")
+                            f"{PYTHON_MAX_TOKENS:,} one module may have"), tokens
     try:
-        return ast.parse(data, filename=path), None, None
+        return ast.parse(data, filename=path), None, None, tokens
     except SyntaxError as exc:
-        return None, (f"invalid Python syntax: {exc.msg}", exc.lineno, exc.offset), None
+        return None, (f"invalid Python syntax: {exc.msg}", exc.lineno, exc.offset), None, tokens
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
-        return None, (f"cannot be parsed as Python: {exc}", None, None), None
+        return None, (f"cannot be parsed as Python: {exc}", None, None), None, tokens
 
 
 def extract(path: str, data: bytes, families: Iterable[str] | None = None) -> dict[str, bytes]:
     """family -> marshalled facts of one module (or only ``ERROR`` / ``SKIP``)."""
-    tree, error, skip = parse(path, data)
+    tree, error, skip, _tokens = parse(path, data)
     if tree is None:
         return {ERROR: _encode(error)} if error else {SKIP: _encode(skip)}
     return _run_extractors(path, tree, data, families if families is not None else list(EXTRACTORS))

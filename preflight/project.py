@@ -438,10 +438,7 @@ class Project:
         try:
             return self.read_bytes(path, limit)
         finally:
-            data = self._bytes.get(path)
-            if data is not None:
-                self._bytes_kept -= len(data)
-                self._bytes[path] = _DROPPED
+            self.forget_bytes(path)
 
     def _in_real_repo_dir(self, path: str) -> bool:
         """The folder holding ``path`` really is inside the repository (no symlinked folder on the way)."""
@@ -469,17 +466,15 @@ class Project:
         if path in self._python:
             self._python[path] = entry = self._python.pop(path)  # most recently used last
             return entry[0]
-        tree = None
+        tree, tokens = None, 0
         data = self.read_bytes(path)
-        tokens = 0
         if data is not None:
-            tree, error, skip = factlib.parse(path, data)
+            tree, error, skip, tokens = factlib.parse(path, data)
             if error:
                 self.parse_errors[path] = ParseError(path, "python", *error)
             elif skip:
                 self._note_skip(path, skip)
-            else:
-                tokens = estimate_tokens(data)
+        tokens = tokens if tree is not None else 0  # only a kept tree holds memory
         self._python[path] = (tree, tokens)
         self._python_tokens += tokens
         while self._python_tokens > PYTHON_TOKEN_BUDGET and len(self._python) > 1:
