@@ -206,6 +206,21 @@ def _coerce(value: str, schema: dict[str, Any]) -> Any:
     return value
 
 
+class Clock:
+    """A fake clock for the REST client: ``sleep`` passes at once and is recorded in ``slept``."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 class FakeGitHub:
     """The fake API server (see the module docstring). Use as a context manager or call start()/stop()."""
 

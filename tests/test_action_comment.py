@@ -11,27 +11,13 @@ import pytest
 from preflight.github import comment
 from preflight.github.rest import API_VERSION, RestClient
 from tests.action_harness import fake_github_fixture  # noqa: F401 - the fake_github fixture
+from tests.github_fake import Clock
 
 REPO, PR = "octo-org/octo-repo", 7
 MARKER = comment.MARKER
 SECONDARY = {"message": "You have exceeded a secondary rate limit and have been temporarily blocked from content "
                         "creation. Please retry your request again later.",
              "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}
-
-
-class Clock:
-    """A fake clock whose sleeps pass instantly, recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def client(fake, clock: Clock | None = None, **kw) -> RestClient:

@@ -314,7 +314,9 @@ def test_long_work_says_so_in_the_log_and_the_cache_makes_the_next_run_quiet(tmp
     """A repository of many modules gets a progress line (plain text, our words and counts only) and a facts
     cache in the workspace; the next run finds every module there and says nothing about parsing."""
     from preflight import facts
+    from preflight.cachedir import CACHE_DIR_ENV
 
+    monkeypatch.delenv(CACHE_DIR_ENV, raising=False)  # the default place: the workspace
     workspace = write_app(tmp_path / "ws")
     (workspace / "pages").mkdir()
     for i in range(facts.PARALLEL_MIN + 5):

@@ -25,6 +25,7 @@ from preflight.github import comment
 from preflight.github import rest as rest_module
 from preflight.github.rest import MAX_RETRIES, TOTAL_BUDGET, RestClient
 from tests.action_harness import TOKEN, fake_github_fixture, run_action, webhook, write_app  # noqa: F401
+from tests.github_fake import Clock
 from tests.output_invariants import Case
 
 REPO, PR = "octo-org/octo-repo", 7
@@ -40,21 +41,6 @@ TOO_LONG = {"message": "Validation Failed", "documentation_url": DOCS,
 
 def _error(message: str) -> dict[str, str]:
     return {"message": message, "documentation_url": DOCS}
-
-
-class Clock:
-    """A fake clock whose sleeps pass at once, recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @dataclass(frozen=True)
