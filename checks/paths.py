@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from preflight.apps import App, imports_streamlit
 from preflight.facts import extractor
 from preflight.model import Finding, Severity
-from preflight.pysource import FastVisitor, aliases_of, dotted_name, share_call_names, statements
+from preflight.pysource import FastVisitor, aliases_of, char_columns, dotted_name, share_call_names, statements
 from preflight.rules import RuleContext, rule
 
 # --------------------------------------------------------------------------------------------------- the call table
@@ -675,7 +675,8 @@ def _extract_paths(path: str, tree: ast.Module, data: bytes) -> tuple:
     collector.visit(tree)
     share_call_names(tree, collector.call_names)  # this walk saw every call: the "calls" fact needs no other
     info = collector.info
-    uses = [(u.line, u.column, u.value.anchor, u.value.text, u.call, u.kind, u.guarded, u.main_only)
+    column = char_columns(data)
+    uses = [(u.line, column(u.line, u.column), u.value.anchor, u.value.text, u.call, u.kind, u.guarded, u.main_only)
             for u in info.uses]
     return uses, info.written, sorted(info.checked), info.navigation
 

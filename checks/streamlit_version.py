@@ -24,9 +24,9 @@ from packaging.version import InvalidVersion, Version
 from preflight import data
 from preflight.apps import App, EffectiveStreamlit
 from preflight.depfiles import Requirement, poetry_to_pep440
-from preflight.facts import extractor
+from preflight.facts import extractor, may_mention
 from preflight.model import Finding, Severity
-from preflight.pysource import FastVisitor, statements
+from preflight.pysource import FastVisitor, SourceLines, statements
 from preflight.rules import RuleContext, rule
 
 # Streamlit releases that first supported a Python minor version (release notes; catalogue F5). A Python newer
@@ -822,8 +822,9 @@ _GUARD_EXCEPTIONS = ("AttributeError", "ImportError", "ModuleNotFoundError", "Ex
 
 
 class _Scanner(FastVisitor):
-    def __init__(self, path: str):
+    def __init__(self, path: str, source: SourceLines | None = None):
         self.path = path
+        self.source = source or SourceLines(None)
         self.aliases: dict[str, str] = {}  # local name -> dotted name below streamlit ("" = the module)
         self.uses: list[Use] = []
         self.assigned: set[str] = set()  # APIs the code assigns (st.experimental_rerun = st.rerun)
@@ -834,7 +835,7 @@ class _Scanner(FastVisitor):
         for alias in node.names:
             if alias.name == "streamlit" or alias.name.startswith("streamlit."):
                 if alias.name.startswith("streamlit."):
-                    self.uses.append(Use(self.path, node.lineno, node.col_offset + 1, alias.name[len("streamlit."):],
+                    self.uses.append(Use(self.path, node.lineno, self._start(node), alias.name[len("streamlit."):],
                                          None, self.guard > 0, imported=True))
                 if alias.asname:
                     self.aliases[alias.asname] = alias.name[len("streamlit."):] if "." in alias.name else ""
@@ -851,8 +852,7 @@ class _Scanner(FastVisitor):
                 continue
             api = f"{base}.{alias.name}" if base else alias.name
             self.aliases[alias.asname or alias.name] = api
-            self.uses.append(Use(self.path, node.lineno, node.col_offset + 1, api, None, self.guard > 0,
-                                 imported=True))
+            self.uses.append(Use(self.path, node.lineno, self._start(node), api, None, self.guard > 0, imported=True))
 
     # ---- guards
     def visit_If(self, node: ast.If) -> None:
@@ -916,7 +916,7 @@ class _Scanner(FastVisitor):
                 self._use(func, dotted, node)
                 self.visit(_root(func))
             else:
-                self.uses.append(Use(self.path, func.end_lineno or node.lineno, _col(func), f".{func.attr}", node,
+                self.uses.append(Use(self.path, func.end_lineno or node.lineno, self._col(func), f".{func.attr}", node,
                                      self.guard > 0))
                 self.visit(func.value)
         elif isinstance(func, ast.Name) and func.id in self.aliases:
@@ -934,7 +934,17 @@ class _Scanner(FastVisitor):
         self.generic_visit(node)
 
     def _use(self, node: ast.Attribute, dotted: str, call: ast.Call | None) -> None:
-        self.uses.append(Use(self.path, node.end_lineno or node.lineno, _col(node), dotted, call, self.guard > 0))
+        self.uses.append(Use(self.path, node.end_lineno or node.lineno, self._col(node), dotted, call, self.guard > 0))
+
+    def _start(self, node: ast.stmt) -> int:
+        return self.source.char_column(node.lineno, node.col_offset + 1)
+
+    def _col(self, node: ast.Attribute) -> int:
+        """1-based character column of the attribute name in ``x.name`` (the character after the dot)."""
+        line = node.end_lineno or node.lineno
+        if node.end_col_offset is None:
+            return self.source.char_column(line, node.col_offset + 1)
+        return self.source.char_column(line, self.source.name_start(line, node.end_col_offset, node.attr))
 
     def _dotted(self, node: ast.expr) -> str | None:
         parts = []
@@ -951,12 +961,6 @@ def _root(node: ast.expr) -> ast.expr:
     while isinstance(node, ast.Attribute):
         node = node.value
     return node
-
-
-def _col(node: ast.Attribute) -> int:
-    """1-based column of the attribute name in ``x.name`` (the character after the dot)."""
-    end = node.end_col_offset
-    return (end - len(node.attr) + 1) if end is not None else node.col_offset + 1
 
 
 def _catches(expr: ast.expr | None) -> bool:
@@ -981,9 +985,11 @@ class ModuleScan:
     hits: list[tuple[int, str, Use, int]]  # (api_table() index, as shown, first unguarded use, uses)
 
 
-def scan_tree(path: str, tree: ast.Module) -> _Scanner:
-    """Every Streamlit reference in a module's tree (``.uses``), its aliases and assigned APIs."""
-    scanner = _Scanner(path)
+def scan_tree(path: str, tree: ast.Module, data: bytes | None = None) -> _Scanner:
+    """Every Streamlit reference in a module's tree (``.uses``), its aliases and assigned APIs; columns count
+    characters when ``data``, the module's bytes, is given."""
+    source = SourceLines(data)
+    scanner = _Scanner(path, source)
     # Aliases first (an import may follow its first use inside a function), then references.
     for node in statements(tree):
         if isinstance(node, ast.Import):
@@ -997,9 +1003,9 @@ def scan_tree(path: str, tree: ast.Module) -> _Scanner:
 
 @extractor("streamlit")
 def _extract_streamlit(path: str, tree: ast.Module, data: bytes) -> tuple | None:
-    if b"streamlit" not in data:
+    if not may_mention(data, b"streamlit"):
         return None
-    scanner = scan_tree(path, tree)
+    scanner = scan_tree(path, tree, data)
     imports_streamlit = bool(scanner.aliases)
 
     def row(use: Use) -> tuple:
@@ -1015,7 +1021,7 @@ def _extract_streamlit(path: str, tree: ast.Module, data: bytes) -> tuple | None
         features.append((_FEATURES.index(feature), row(use)))
     # Byte-level prefilter: only the entries whose names the source mentions can match.
     active = [(index, entry) for index, (entry, words) in enumerate(_trigger_table())
-              if not words or any(w in data for w in words)]
+              if not words or may_mention(data, *words)]
     found: dict[tuple[int, str], list[Use]] = {}
     if active:
         for use in scanner.uses:

@@ -886,7 +886,8 @@ def apt_at_runtime(ctx: RuleContext) -> Iterator[Finding]:
                 kinds = {kind for kind, _ in found}
                 packages = list(dict.fromkeys(p for _, names in found for p in names))
                 listed = ", ".join(packages[:5])
-                where = (module.path, call.lineno, call.col_offset + 1)
+                column = ctx.project.char_column(module.path, call.lineno, call.col_offset + 1)
+                where = (module.path, call.lineno, column)
                 if "apt" in kinds:
                     yield ctx.finding(
                         f"\"{_clip(shown)}\" installs system packages while the app runs; on Community Cloud this "
@@ -999,7 +1000,8 @@ def sys_desktop_gui(ctx: RuleContext) -> Iterator[Finding]:
                 yield ctx.finding(
                     f"{label} needs {need}. Community Cloud is a headless Linux server, so it fails or does nothing "
                     f"for your users.",
-                    module.path, call.lineno, call.col_offset + 1, app=app,
+                    module.path, call.lineno, ctx.project.char_column(module.path, call.lineno, call.col_offset + 1),
+                    app=app,
                     fix=f"Replace {label} with {suggestion}.")
 
 

@@ -26,7 +26,8 @@ CONVENTIONAL_NAMES = ("streamlit_app.py", "app.py", "Home.py", "main.py", "Main.
                       "dashboard.py", "streamlit_main.py")
 _TEST_RE = re.compile(r"(^|/)(tests?|testing|docs?|examples?/tests?)/"
                       r"|(^|/)(test_[^/]*|[^/]*_test|conftest|setup|noxfile)\.py$")
-_STREAMLIT_IMPORT_RE = re.compile(rb"^\s*(import\s+streamlit\b|from\s+streamlit\b)", re.MULTILINE)
+# (a UTF-8 byte order mark may come first)
+_STREAMLIT_IMPORT_RE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(import\s+streamlit\b|from\s+streamlit\b)", re.MULTILINE)
 PAGE_CALLS = ("Page", "switch_page", "page_link")
 
 

@@ -24,6 +24,7 @@ import hashlib
 import marshal
 import os
 import sys
+import unicodedata
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -70,9 +71,31 @@ MENTIONS = (b"streamlit", b"Page", b"switch_page", b"page_link", b"run_path", b"
             b"install", b"load", b"read_pickle", b"secrets")
 
 
+def _identifier_view(data: bytes) -> bytes | None:
+    """The bytes a byte prefilter may search for identifiers: ``data`` itself when it is ASCII, else its NFKC
+    form (Python reads identifiers in NFKC, so ``import \uff53treamlit``, with a full-width s, imports streamlit);
+    None when it is not UTF-8 (another source encoding: no prefilter can be trusted)."""
+    if data.isascii():
+        return data
+    try:
+        return unicodedata.normalize("NFKC", data.decode("utf-8")).encode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def may_mention(data: bytes, *words: bytes) -> bool:
+    """Whether a module's identifiers may spell one of ``words`` (ASCII): a byte-level prefilter that never says
+    no to a module that does (see ``_identifier_view``)."""
+    view = _identifier_view(data)
+    return view is None or any(word in view for word in words)
+
+
 @extractor("mentions")
 def _extract_mentions(path: str, tree: ast.Module, data: bytes) -> int:
-    return sum(1 << i for i, word in enumerate(MENTIONS) if word in data)
+    view = _identifier_view(data)
+    if view is None:
+        return (1 << len(MENTIONS)) - 1
+    return sum(1 << i for i, word in enumerate(MENTIONS) if word in view)
 
 
 def parse(path: str, data: bytes) -> tuple[ast.Module | None, tuple | None, str | None, int]:
@@ -86,9 +109,30 @@ def parse(path: str, data: bytes) -> tuple[ast.Module | None, tuple | None, str 
     try:
         return ast.parse(data, filename=path), None, None, tokens
     except SyntaxError as exc:
+        exc = _with_character_offset(path, data, exc)
         return None, (f"invalid Python syntax: {exc.msg}", exc.lineno, exc.offset), None, tokens
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
         return None, (f"cannot be parsed as Python: {exc}", None, None), None, tokens
+
+
+def _with_character_offset(path: str, data: bytes, exc: SyntaxError) -> SyntaxError:
+    """The same error with its column in characters. Python 3.11 and 3.12 count some columns of a module given
+    as bytes in UTF-8 bytes (the parser's errors; the tokenizer's are in characters), so a module that is not
+    ASCII is parsed again as text, which gives characters on every version."""
+    if data.isascii():
+        return exc
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        ast.parse(data.decode(encoding), filename=path)
+    except SyntaxError as again:
+        if again.lineno == exc.lineno and again.msg == exc.msg:
+            return again
+    except (ValueError, LookupError, RecursionError, MemoryError, OverflowError):
+        pass
+    return exc
 
 
 def extract(path: str, data: bytes, families: Iterable[str] | None = None) -> dict[str, bytes]:

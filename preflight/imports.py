@@ -25,8 +25,8 @@ from dataclasses import astuple, dataclass, replace
 from sys import intern
 from typing import TYPE_CHECKING
 
-from preflight.facts import extractor
-from preflight.pysource import FastVisitor
+from preflight.facts import extractor, may_mention
+from preflight.pysource import FastVisitor, char_columns
 
 if TYPE_CHECKING:
     from preflight.project import Project
@@ -222,12 +222,16 @@ def module_package(path: str, root: str) -> str:
 
 @extractor("imports")
 def _extract_imports(path: str, tree: ast.Module, data: bytes) -> list[tuple]:
-    visitor = _ImportVisitor(expressions=any(token in data for token in _DYNAMIC_TOKENS))
+    visitor = _ImportVisitor(expressions=may_mention(data, *_DYNAMIC_TOKENS))
     try:
         visitor.visit(tree)
     except RecursionError:
         pass
-    return [astuple(ref) for ref in visitor.out]
+    rows = [astuple(ref) for ref in visitor.out]
+    if not data.isascii():
+        column = char_columns(data)
+        rows = [(module, line, column(line, col), *rest) for module, line, col, *rest in rows]
+    return rows
 
 
 def _absolute(ref: ImportRef, package: str) -> ImportRef | None:
@@ -683,7 +687,7 @@ class Reach:
 def _extract_followed(path: str, tree: ast.Module, data: bytes) -> list[tuple[str, str]]:
     """("page", target as written) and ("run_path", target from the working directory) of scripts the module
     runs without importing them (see ``_followed_files``)."""
-    if not (any(name.encode() in data for name in PAGE_CALLS) or b"run_path" in data):
+    if not may_mention(data, *(name.encode() for name in PAGE_CALLS), b"run_path"):
         return []
     out: list[tuple[str, str]] = []
     evaluator: _PathEvaluator | None = None
@@ -866,7 +870,8 @@ def model_loads(project: Project, path: str, entry_dir: str) -> list[ModelLoad]:
                     continue
                 scope = bound.get(id(node), {})
                 for model in _model_paths(project, evaluator, aliases, scope, arg, path, entry_dir):
-                    out.append(ModelLoad(path, node.lineno, node.col_offset + 1, name, model))
+                    out.append(ModelLoad(path, node.lineno, project.char_column(path, node.lineno, node.col_offset + 1),
+                                         name, model))
                     break
     out.sort(key=lambda load: (load.line, load.column))
     cache[key] = out

@@ -15,6 +15,7 @@ import posixpath
 import re
 import stat
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -167,6 +168,7 @@ class Project:
         self.parse_errors: dict[str, ParseError] = {}
         self._bytes: dict[str, bytes | None] = {}
         self._text: dict[str, TextFile | None] = {}
+        self._char_columns: dict[str, Callable[[int, int], int]] = {}
         self._python: dict[str, tuple[ast.Module | None, int]] = {}  # path -> (tree, its tokens), LRU order
         self._facts: dict[str, dict[str, bytes]] = {}  # path -> family -> marshalled facts
         self._facts_seen: set[str] = set()
@@ -453,6 +455,16 @@ class Project:
             self._skipped_paths.add(path)
             self.skipped.append(Skipped(path, reason))
 
+    def char_column(self, path: str, line: int, column: int) -> int:
+        """A column ``ast`` gave in ``path`` (it counts UTF-8 bytes) as a character column (see
+        ``pysource.char_columns``)."""
+        from preflight.pysource import char_columns
+
+        convert = self._char_columns.get(path)
+        if convert is None:
+            convert = self._char_columns[path] = char_columns(self.read_bytes(path))
+        return convert(line, column)
+
     def text(self, path: str) -> TextFile | None:
         if path not in self._text:
             data = self.read_bytes(path)
@@ -512,7 +524,7 @@ class Project:
             if mask is not None:
                 return any(mask >> factlib.MENTIONS.index(w) & 1 for w in words)
         data = self.read_bytes(path)
-        return bool(data) and any(w in data for w in words)
+        return bool(data) and factlib.may_mention(data, *words)
 
     def fact(self, path: str, family: str) -> Any:
         """One family of the module's facts (see ``preflight.facts``), or None when the module cannot be read

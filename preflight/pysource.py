@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from preflight.facts import extractor
@@ -54,6 +55,55 @@ def dotted_name(node: ast.expr, aliases: dict[str, str], *, imported_only: bool 
     if imported_only and node.id not in aliases:
         return None
     return ".".join([aliases.get(node.id, node.id), *reversed(parts)])
+
+
+class SourceLines:
+    """A module's lines as ``ast`` counts them, to turn its columns (UTF-8 bytes) into the character columns that
+    editors, GitHub annotations and SARIF count. Costs nothing for an ASCII module (nearly all): there the two
+    agree and nothing is decoded."""
+
+    def __init__(self, data: bytes | None):
+        self.lines: list[str] | None = None
+        if data and not data.isascii():
+            import io
+            import re
+            import tokenize
+
+            try:
+                encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+                # (str.splitlines would also split at form feeds and other characters Python does not)
+                self.lines = re.split(r"\r\n|\r|\n", data.decode(encoding))
+            except (SyntaxError, LookupError, UnicodeDecodeError):
+                pass  # not parsed either
+
+    def _utf8(self, line: int) -> bytes | None:
+        if self.lines is None or not 0 < line <= len(self.lines) or self.lines[line - 1].isascii():
+            return None
+        return self.lines[line - 1].encode("utf-8", "surrogatepass")
+
+    def char_column(self, line: int, column: int) -> int:
+        """The 1-based character column of ``ast``'s 1-based byte ``column``."""
+        encoded = self._utf8(line) if column > 1 else None
+        if encoded is None:
+            return column
+        return len(encoded[:column - 1].decode("utf-8", "replace")) + 1
+
+    def name_start(self, line: int, end: int, name: str) -> int:
+        """The 1-based byte column where the identifier ``name`` that ends at byte offset ``end`` starts, as written
+        (``ast`` gives it in NFKC form, which may be shorter: a full-width letter is three bytes)."""
+        encoded = self._utf8(line)
+        if encoded is None:
+            return end - len(name) + 1
+        start = end
+        while start > 0 and (encoded[start - 1] >= 0x80 or chr(encoded[start - 1]).isalnum()
+                             or encoded[start - 1] == 0x5F):
+            start -= 1
+        return start + 1
+
+
+def char_columns(data: bytes | None) -> Callable[[int, int], int]:
+    """``convert(line, column)``: see ``SourceLines.char_column``."""
+    return SourceLines(data).char_column
 
 
 @extractor("aliases")
