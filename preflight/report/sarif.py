@@ -67,6 +67,7 @@ def as_dict(report: Report) -> dict:
         "runs": [{
             "tool": {"driver": {"name": "cloud-preflight", "version": report.version,
                                 "informationUri": DOCS_URL.rsplit("/blob/", 1)[0], "rules": rules}},
+            "columnKind": "unicodeCodePoints",  # our columns count characters; say so, leave no default to guess
             "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository root."}}},
             "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": [
                 {"level": "note", "message": {"text": f"{path} was not checked: {reason}"},
