@@ -249,16 +249,23 @@ def detect_entrypoints(project: Project) -> list[str]:
         return []
     # Drop files imported by other local files (helpers that happen to import streamlit).
     imported: set[str] = set()
-    # Each file's imports are facts (extracted once): look every imported name up among the candidates' stems,
-    # linear in files + imports (no search of each file for each candidate).
-    stems = {posixpath.splitext(posixpath.basename(c))[0]: c for c in candidates}
+    # Each file's imports are facts (extracted once): look every imported dotted name up among the candidates'
+    # dotted suffixes (web/main.py: "main", "web.main"), linear in files + imports. A suffix counts only for
+    # importers in or below the folder it is relative to: "import main" in tools/ is not web/main.py, and
+    # "from uvicorn import main" is neither.
+    by_suffix: dict[str, list[tuple[str, str]]] = {}
+    for cand in candidates:
+        parts = cand[:-3].split("/")
+        for i in range(len(parts)):
+            by_suffix.setdefault(".".join(parts[i:]), []).append((cand, "/".join(parts[:i])))
     for path in py_files:
-        for ref in imports_of(project, path, posixpath.dirname(path)):
-            for target in (ref.module, *(f"{ref.module}.{n}" for n in ref.names)):
-                last = target.rsplit(".", 1)[-1]
-                candidate = stems.get(last)
-                if candidate and candidate != path:
-                    imported.add(candidate)
+        folder = posixpath.dirname(path)
+        for ref in imports_of(project, path, folder):
+            # (relative imports come resolved against this folder: "from . import x" as module "", name "x")
+            for target in (ref.module, *(f"{ref.module}.{n}" if ref.module else n for n in ref.names)):
+                for cand, base in by_suffix.get(target, ()):
+                    if cand != path and (not base or folder == base or folder.startswith(base + "/")):
+                        imported.add(cand)
     # Drop st.Page / switch_page targets of other candidates.
     for cand in candidates:
         app = App(project, cand, given=False)

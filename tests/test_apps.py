@@ -120,3 +120,25 @@ def test_apps_that_run_at_the_top_level_stay_entrypoints(tmp_path):
 def test_a_lone_definitions_only_file_is_still_checked(tmp_path):
     project = make(tmp_path, {"components/widget.py": ST + "def widget():\n    st.write(1)\n"})
     assert detect_entrypoints(project) == ["components/widget.py"]
+
+
+def test_an_import_hides_only_the_module_it_names(tmp_path):
+    project = make(tmp_path, {
+        "web/main.py": ST + "st.title('web')\n",
+        "tools/run.py": "from uvicorn import main\nimport main as other\nmain()\n",  # neither is web/main.py
+        "a/app.py": ST + "st.title('a')\n",
+        "b/app.py": ST + "st.title('b')\n",
+        "b/launcher.py": "import app\n",  # b/app.py only: the two app.py share a name, not a module
+    })
+    assert detect_entrypoints(project) == ["a/app.py", "web/main.py"]
+
+
+def test_imports_by_dotted_path_and_relative_imports_hide_helpers(tmp_path):
+    project = make(tmp_path, {
+        "streamlit_app.py": ST + "from ui import panels\nimport ui.header\nst.title('x')\n",
+        "ui/__init__.py": "",
+        "ui/panels.py": ST + "st.sidebar.write('p')\n",
+        "ui/header.py": ST + "from . import footer\nst.title('h')\n",
+        "ui/footer.py": ST + "st.caption('f')\n",
+    })
+    assert detect_entrypoints(project) == ["streamlit_app.py"]
