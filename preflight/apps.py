@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from preflight import depfiles
 from preflight.imports import LocalModule, imports_of, reachable_modules, resolve_module
+from preflight.pysource import literal_path
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -108,12 +109,11 @@ class App:
                     continue
                 func = node.func
                 name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-                first = node.args[0]
-                if name in PAGE_CALLS and isinstance(first, ast.Constant) and isinstance(first.value, str) \
-                        and first.value.endswith(".py"):
-                    resolved = posixpath.normpath(posixpath.join(self.dir, first.value)) if self.dir else \
-                        posixpath.normpath(first.value)
-                    out.append((path, first.value, node.lineno, resolved))
+                written = literal_path(node.args[0]) if name in PAGE_CALLS else None
+                if written is not None and written.endswith(".py"):
+                    resolved = posixpath.normpath(posixpath.join(self.dir, written)) if self.dir else \
+                        posixpath.normpath(written)
+                    out.append((path, written, node.lineno, resolved))
         return out
 
     @cached_property

@@ -26,7 +26,7 @@ from sys import intern
 from typing import TYPE_CHECKING
 
 from preflight.facts import extractor, may_mention
-from preflight.pysource import FastVisitor, char_columns
+from preflight.pysource import FastVisitor, char_columns, literal_path
 
 if TYPE_CHECKING:
     from preflight.project import Project
@@ -697,9 +697,9 @@ def _extract_followed(path: str, tree: ast.Module, data: bytes) -> list[tuple[st
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         first = node.args[0]
-        if name in PAGE_CALLS and isinstance(first, ast.Constant) and isinstance(first.value, str) \
-                and first.value.endswith(".py"):
-            out.append(("page", first.value))
+        written = literal_path(first) if name in PAGE_CALLS else None
+        if written is not None and written.endswith(".py"):
+            out.append(("page", written))
         elif name == "run_path":
             evaluator = evaluator or _PathEvaluator(path, tree)
             target = evaluator.value(first)

@@ -106,6 +106,42 @@ def char_columns(data: bytes | None) -> Callable[[int, int], int]:
     return SourceLines(data).char_column
 
 
+_PATH_TYPES = frozenset({"Path", "PurePath", "PosixPath", "PurePosixPath", "pathlib.Path", "pathlib.PurePath",
+                         "pathlib.PosixPath", "pathlib.PurePosixPath", "os.path.join", "posixpath.join", "str",
+                         "os.fspath"})
+
+
+def literal_path(node: ast.expr, depth: int = 0) -> str | None:
+    """The path a literal path expression spells, as written: ``"a/b.py"``, ``Path("a", "b.py")``,
+    ``Path("a") / "b.py"``, ``os.path.join("a", "b.py")``, ``str(...)`` of those; None for anything else (names,
+    ``__file__``, f-strings)."""
+    if depth > 20:
+        return None
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        left, right = literal_path(node.left, depth + 1), literal_path(node.right, depth + 1)
+        return None if left is None or right is None else _join(left, right)
+    if isinstance(node, ast.Call) and node.args and not node.keywords:
+        if dotted_name(node.func, {}) not in _PATH_TYPES or any(isinstance(a, ast.Starred) for a in node.args):
+            return None
+        parts = [literal_path(arg, depth + 1) for arg in node.args]
+        if any(part is None for part in parts) or (len(parts) > 1 and dotted_name(node.func, {}) in ("str",
+                                                                                                  "os.fspath")):
+            return None
+        out = parts[0]
+        for part in parts[1:]:
+            out = _join(out, part)
+        return out
+    return None
+
+
+def _join(left: str, right: str) -> str:
+    if right.startswith("/") or not left:
+        return right
+    return f"{left.rstrip('/')}/{right}" if left not in (".", "") else right
+
+
 @extractor("aliases")
 def _extract_aliases(path: str, tree: ast.Module, data: bytes) -> dict[str, str]:
     return aliases_of(tree)

@@ -142,3 +142,26 @@ def test_imports_by_dotted_path_and_relative_imports_hide_helpers(tmp_path):
         "ui/footer.py": ST + "st.caption('f')\n",
     })
     assert detect_entrypoints(project) == ["streamlit_app.py"]
+
+
+def test_page_targets_written_as_literal_paths(tmp_path):
+    project = make(tmp_path, {
+        "app.py": ST + "from pathlib import Path\nimport os\nst.navigation([\n"
+                       "    st.Page(Path('content', 'home.py')),\n"
+                       "    st.Page(Path('content') / 'other.py'),\n"
+                       "    st.Page(os.path.join('content', 'third.py')),\n"
+                       "    st.Page(str(Path('content/fourth.py'))),\n"
+                       "    st.Page(Path(__file__).parent / 'content' / 'unknown.py'),\n"  # not a literal: not followed
+                       "]).run()\n",
+        "content/home.py": ST + "from lib.util import helper\nst.page_link(Path('content/other.py'))\n",
+        "content/other.py": ST + "st.write(2)\n",
+        "content/third.py": ST + "st.write(3)\n",
+        "content/fourth.py": ST + "st.write(4)\n",
+        "lib/__init__.py": "",
+        "lib/util.py": "def helper(): pass\n",
+    })
+    assert detect_entrypoints(project) == ["app.py"]
+    [app] = build_apps(project, ["app.py"])
+    assert sorted({t[3] for t in app.page_targets}) == [
+        "content/fourth.py", "content/home.py", "content/other.py", "content/third.py"]
+    assert {"content/home.py", "lib/util.py"} <= {m.path for m in app.modules}
