@@ -36,9 +36,10 @@ PAGE_CALLS = ("Page", "switch_page", "page_link")
 class EffectiveStreamlit:
     """The Streamlit version Cloud will install for an app, and why.
 
-    ``kind``: ``pinned`` (==), ``locked`` (uv.lock), ``range`` (the newest release the specifier allows),
-    ``unpinned`` (declared without a specifier), ``undeclared`` (not in the file, or no file), ``unreadable``
-    (a specifier that cannot be parsed: the newest release is assumed) or ``no-match`` (no known release).
+    ``kind``: ``pinned`` (==), ``locked`` (uv.lock, or a Pipfile.lock or poetry.lock that still fits its
+    manifest), ``range`` (the newest release the specifier allows), ``unpinned`` (declared without a specifier),
+    ``undeclared`` (not in the file, or no file), ``unreadable`` (a specifier that cannot be parsed: the newest
+    release is assumed) or ``no-match`` (no known release).
     """
 
     version: Version | None
@@ -135,6 +136,15 @@ class App:
         req = winner.find("streamlit") if winner else None
         if req is None:
             return EffectiveStreamlit(newest, "undeclared", None)
+        if winner is not None and winner.filename in ("Pipfile", "pyproject.toml"):
+            from preflight.resolve import sibling_lock_rows
+
+            pin = next((row for row in sibling_lock_rows(self.project, winner) if row.name == "streamlit"), None)
+            if pin is not None:
+                try:
+                    return EffectiveStreamlit(Version(pin.specifier.lstrip("=")), "locked", pin, pin.specifier)
+                except InvalidVersion:
+                    pass
         spec_text = req.specifier
         if not spec_text:
             return EffectiveStreamlit(newest, "unpinned", req)

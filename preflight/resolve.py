@@ -303,6 +303,23 @@ def _lock_fits(manifest: list[Requirement], lock: list[Requirement], forked: set
     return True
 
 
+def sibling_lock_rows(project: Project, depfile: depfiles.DependencyFile) -> list[Requirement]:
+    """The pins of the lock beside a Pipfile (Pipfile.lock) or a Poetry pyproject.toml (poetry.lock) that Cloud
+    installs from: [] without a lock, or when the lock no longer fits its manifest (pipenv then locks again)."""
+    name = {"Pipfile": "Pipfile.lock", "pyproject.toml": "poetry.lock"}.get(depfile.filename)
+    if name is None:
+        return []
+    folder = posixpath.dirname(depfile.path)
+    lock = posixpath.join(folder, name) if folder else name
+    if not project.exists(lock):
+        return []
+    if name == "Pipfile.lock":
+        rows, forked = _lock_rows_pipfile(project, lock), set()
+    else:
+        rows, forked = _lock_rows_toml(project, lock), _forked(project, lock)
+    return rows if rows and _lock_fits(depfile.requirements, rows, forked) else []
+
+
 def _forked(project: Project, path: str) -> set[str]:
     data_ = project.toml(path)
     seen: dict[str, set[str]] = {}

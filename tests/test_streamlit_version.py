@@ -113,3 +113,45 @@ def test_scan_method_calls_on_containers(tmp_path):
 def test_scan_ignores_files_without_streamlit(tmp_path):
     (tmp_path / "app.py").write_text("import pandas as pd\npd.DataFrame().plot()\n", encoding="utf-8")
     assert sv.scan_module(_Ctx(Project(tmp_path, use_git=False)), "app.py") is None
+
+
+def _app(tmp_path, files):
+    from preflight.apps import build_apps
+
+    for rel, content in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(content)
+    return build_apps(Project(tmp_path, use_git=False), ["app.py"])[0]
+
+
+PIPFILE = '[packages]\nstreamlit = "*"\npandas = ">=2"\n'
+
+
+def _pipfile_lock(streamlit: str, pandas: str = "2.2.3") -> str:
+    import json
+
+    return json.dumps({"_meta": {"hash": {"sha256": "0"}}, "default": {
+        "streamlit": {"version": f"=={streamlit}"}, "pandas": {"version": f"=={pandas}"}}})
+
+
+def test_pipfile_lock_that_fits_is_what_cloud_installs(tmp_path):
+    app = _app(tmp_path, {"app.py": "import streamlit as st\n", "Pipfile": PIPFILE,
+                          "Pipfile.lock": _pipfile_lock("1.24.0")})
+    assert (str(app.streamlit.version), app.streamlit.kind) == ("1.24.0", "locked")
+    assert app.streamlit.requirement.path == "Pipfile.lock"
+
+
+def test_stale_pipfile_lock_is_locked_again(tmp_path):
+    # pandas 1.5 no longer satisfies the Pipfile's pandas>=2: pipenv locks again, so the Pipfile's range decides.
+    app = _app(tmp_path, {"app.py": "import streamlit as st\n", "Pipfile": PIPFILE,
+                          "Pipfile.lock": _pipfile_lock("1.24.0", pandas="1.5.3")})
+    assert app.streamlit.kind == "unpinned"
+
+
+def test_poetry_lock_pins_streamlit(tmp_path):
+    app = _app(tmp_path, {
+        "app.py": "import streamlit as st\n",
+        "pyproject.toml": '[tool.poetry]\nname = "x"\nversion = "0"\n[tool.poetry.dependencies]\n'
+                          'python = "^3.10"\nstreamlit = "^1.30"\n',
+        "poetry.lock": '[[package]]\nname = "streamlit"\nversion = "1.36.0"\n\n[metadata]\ncontent-hash = "0"\n'})
+    assert (str(app.streamlit.version), app.streamlit.kind) == ("1.36.0", "locked")
