@@ -121,16 +121,18 @@ def _with_character_offset(path: str, data: bytes, exc: SyntaxError) -> SyntaxEr
     ASCII is parsed again as text, which gives characters on every version."""
     if data.isascii():
         return exc
-    import io
-    import tokenize
+    from importlib.util import decode_source
 
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        ast.parse(data.decode(encoding), filename=path)
+        text = decode_source(data)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        return exc
+    try:
+        ast.parse(text, filename=path)
     except SyntaxError as again:
         if again.lineno == exc.lineno and again.msg == exc.msg:
             return again
-    except (ValueError, LookupError, RecursionError, MemoryError, OverflowError):
+    except (ValueError, RecursionError, MemoryError, OverflowError):
         pass
     return exc
 

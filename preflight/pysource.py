@@ -65,14 +65,12 @@ class SourceLines:
     def __init__(self, data: bytes | None):
         self.lines: list[str] | None = None
         if data and not data.isascii():
-            import io
-            import re
-            import tokenize
+            from importlib.util import decode_source
 
             try:
-                encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-                # (str.splitlines would also split at form feeds and other characters Python does not)
-                self.lines = re.split(r"\r\n|\r|\n", data.decode(encoding))
+                # (decoded as Python reads it, newlines made "\n"; str.splitlines would also split at form feeds
+                # and other characters that do not end a line for Python)
+                self.lines = decode_source(data).split("\n")
             except (SyntaxError, LookupError, UnicodeDecodeError):
                 pass  # not parsed either
 
@@ -123,11 +121,11 @@ def literal_path(node: ast.expr, depth: int = 0) -> str | None:
         left, right = literal_path(node.left, depth + 1), literal_path(node.right, depth + 1)
         return None if left is None or right is None else _join(left, right)
     if isinstance(node, ast.Call) and node.args and not node.keywords:
-        if dotted_name(node.func, {}) not in _PATH_TYPES or any(isinstance(a, ast.Starred) for a in node.args):
+        name = dotted_name(node.func, {})
+        if name not in _PATH_TYPES or (name in ("str", "os.fspath") and len(node.args) > 1):
             return None
-        parts = [literal_path(arg, depth + 1) for arg in node.args]
-        if any(part is None for part in parts) or (len(parts) > 1 and dotted_name(node.func, {}) in ("str",
-                                                                                                  "os.fspath")):
+        parts = [literal_path(arg, depth + 1) for arg in node.args]  # (a Starred argument gives None)
+        if any(part is None for part in parts):
             return None
         out = parts[0]
         for part in parts[1:]:

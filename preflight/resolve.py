@@ -349,10 +349,7 @@ def build_input(project: Project, depfile: DependencyFile) -> Input:
         pipfile = project.toml(depfile.path) or {}
         sources = pipfile.get("source") if isinstance(pipfile.get("source"), list) else []
         _sources([(s.get("url"), i == 0) for i, s in enumerate(sources) if isinstance(s, dict)], out)
-        lock = sibling("Pipfile.lock")
-        rows = _lock_rows_pipfile(project, lock) if project.exists(lock) else []
-        if rows and _lock_fits(depfile.requirements, rows, set()):
-            _add_rows(out, rows, constraint=True)
+        _add_rows(out, sibling_lock_rows(project, depfile), constraint=True)
     elif filename == "pyproject.toml":
         _add_rows(out, depfile.requirements)
         pyproject = project.toml(depfile.path) or {}
@@ -361,10 +358,7 @@ def build_input(project: Project, depfile: DependencyFile) -> Input:
         sources = poetry.get("source") if isinstance(poetry.get("source"), list) else []
         _sources([(s.get("url"), str(s.get("priority", "")) in ("primary", "default") or s.get("default") is True)
                   for s in sources if isinstance(s, dict)], out)
-        lock = sibling("poetry.lock")
-        rows = _lock_rows_toml(project, lock) if project.exists(lock) else []
-        if rows and _lock_fits(depfile.requirements, rows, _forked(project, lock)):
-            _add_rows(out, rows, constraint=True)
+        _add_rows(out, sibling_lock_rows(project, depfile), constraint=True)
     elif filename == "uv.lock":
         manifest = sibling("pyproject.toml")
         if not project.exists(manifest):
